@@ -1,0 +1,157 @@
+//! The command line: clap types, and resolving what the user typed plus the workspace into
+//! one `Context` before any work. Each subcommand lives in its own file.
+
+pub mod init;
+pub mod output;
+pub mod report;
+
+use crate::error::{Error, Problem, Result};
+use crate::model::Period;
+use crate::report::csv::Encoding;
+use crate::report::Lang;
+use crate::rubric::Rubric;
+use crate::workspace::Workspace;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cs-score",
+    version,
+    about = "Customer-service team scoring: monthly points, quarterly rankings, bonuses and year-end results by a TOML policy"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The workspace folder (else $CS_SCORE_DIR, else the current folder and its parents)
+    #[arg(long, global = true, env = "CS_SCORE_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// A rubric file (or builtin:hecheng-2009) instead of the workspace's
+    #[arg(long, global = true, value_name = "FILE")]
+    pub rubric: Option<PathBuf>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output
+    #[arg(long, short = 'o', global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// CSV byte encoding (default: UTF-8 with BOM in a file, plain UTF-8 on standard output)
+    #[arg(long, global = true, value_enum)]
+    pub encoding: Option<Encoding>,
+    /// Language of table labels (default: the workspace's `lang`, else $LANG, else zh)
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
+    /// Treat warnings as errors
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Print no warnings
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Xlsx,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make a workspace (with --example: the example year, ready to report)
+    Init {
+        /// The folder to make it in (default: the current folder)
+        dir: Option<PathBuf>,
+        /// Fill it with the example department's 2009
+        #[arg(long)]
+        example: bool,
+    },
+    /// The monthly points bulletin (积分通报)
+    Month {
+        /// YYYY-MM
+        period: String,
+    },
+    /// Quarterly ranking, training slots, award lines and payouts
+    Quarter {
+        /// YYYYQn
+        period: String,
+    },
+    /// Annual ranking, grades, annual awards and the year's payouts
+    Year {
+        /// YYYY
+        period: String,
+    },
+}
+
+/// Everything a report command needs, resolved once.
+pub struct Context {
+    pub workspace: Workspace,
+    pub rubric: Rubric,
+    pub lang: Lang,
+    pub warnings: Vec<Problem>,
+}
+
+impl Context {
+    pub fn resolve(global: &Global) -> Result<Context> {
+        let workspace = Workspace::find(global.dir.as_deref())?;
+        let (rubric, warnings) = workspace.rubric(global.rubric.as_deref())?;
+        let lang = global
+            .lang
+            .or_else(|| {
+                workspace
+                    .config
+                    .lang
+                    .as_deref()
+                    .and_then(Lang::from_setting)
+            })
+            .or_else(|| {
+                std::env::var("LANG")
+                    .ok()
+                    .as_deref()
+                    .and_then(Lang::from_setting)
+            })
+            .unwrap_or(Lang::Zh);
+        Ok(Context {
+            workspace,
+            rubric,
+            lang,
+            warnings,
+        })
+    }
+}
+
+/// A period argument of the expected kind, or a usage error (exit 2).
+pub fn period_arg(text: &str, kind: crate::model::PeriodKind) -> Result<Period> {
+    let period = Period::parse(text).map_err(Error::Usage)?;
+    if period.kind() != kind {
+        let want = match kind {
+            crate::model::PeriodKind::Month => "a month YYYY-MM",
+            crate::model::PeriodKind::Quarter => "a quarter YYYYQn",
+            crate::model::PeriodKind::Year => "a year YYYY",
+        };
+        return Err(Error::Usage(format!("\"{text}\" is not {want}")));
+    }
+    Ok(period)
+}
+
+/// Runs a parsed command line; the caller maps the error to an exit code.
+pub fn run(cli: Cli) -> Result<()> {
+    use crate::model::PeriodKind;
+    match &cli.command {
+        Command::Init { dir, example } => init::run(dir.as_deref(), *example, &cli.global),
+        Command::Month { period } => {
+            report::run(&cli.global, period_arg(period, PeriodKind::Month)?)
+        }
+        Command::Quarter { period } => {
+            report::run(&cli.global, period_arg(period, PeriodKind::Quarter)?)
+        }
+        Command::Year { period } => report::run(&cli.global, period_arg(period, PeriodKind::Year)?),
+    }
+}

@@ -1,0 +1,42 @@
+//! Where output goes: standard output (a closed pipe is not an error), or a file written
+//! atomically — a temporary file in the same folder, renamed into place only when complete.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// Writes bytes to standard output; a reader that went away (`| head`) ends us quietly.
+pub fn to_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::one(
+            "standard output",
+            format!("cannot be written: {e}"),
+        )),
+    }
+}
+
+/// Writes a whole file or nothing: an existing file is replaced only by a complete one.
+pub fn to_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let display = path.display().to_string();
+    let fail = |e: std::io::Error| Error::one(display.clone(), format!("cannot be written: {e}"));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::File::create(&temp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&temp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(e));
+    }
+    Ok(())
+}

@@ -1,0 +1,439 @@
+//! Award rules, training slots and the highest-award-only netting (就高不就低).
+//! Pure functions over ranked people and the period's event rows.
+
+use super::quota::{self, Candidate, Cut};
+use crate::model::{CityAwardRow, EventRow, Period, PeriodKind, Source};
+use crate::rubric::{AwardRule, CityNetting, QuotaBase, Rubric, Scope};
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+
+/// Who a person is for the award machinery, in ranking order.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub id: String,
+    pub unit: String,
+    pub management: bool,
+    pub active_at_end: bool,
+    pub vetoed: bool,
+    /// `Some` when the person is ranked (scored) this period.
+    pub rank: Option<u32>,
+}
+
+/// Whether a line comes from a district rule or from the city company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineSource {
+    District,
+    City,
+}
+
+/// The part of a rule a line pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Management,
+    Staff,
+    City,
+}
+
+/// One award line for one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwardLine {
+    /// The rule key, or the city award's name.
+    pub award: String,
+    pub name: String,
+    pub source: LineSource,
+    pub part: Part,
+    pub group: Option<String>,
+    pub amount: Decimal,
+    /// What the district pays on this line after netting.
+    pub paid: Decimal,
+    pub superseded_by: Option<String>,
+    /// The event or city-award row behind the line.
+    pub origin: Source,
+}
+
+/// What one rule did this period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleOutcome {
+    pub key: String,
+    pub name: String,
+    pub fired: usize,
+    /// The event rows that fired it.
+    pub rows: Vec<Source>,
+    /// The staff part's quota and cut, when the rule has a staff part and fired.
+    pub cut: Option<Cut>,
+    pub recipients: usize,
+    pub paid: Decimal,
+}
+
+/// The training slots of a quarter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingOutcome {
+    pub place: u32,
+    pub row: Source,
+    pub share: Decimal,
+    pub cut: Cut,
+}
+
+/// Rows of a period: a quarter takes its own rows and its months'; a year only its own.
+pub fn in_period(result: &Period, row: &Period) -> bool {
+    match result.kind() {
+        PeriodKind::Year => row == result,
+        _ => result.contains(row),
+    }
+}
+
+fn in_scope(scope: &Scope, unit: &str, rubric: &Rubric) -> bool {
+    scope.includes(unit, &rubric.department)
+}
+
+/// The base a quota is taken of (SPEC § 4 "Awards").
+fn base(
+    kind: QuotaBase,
+    people: &[Standing],
+    scope: &Scope,
+    candidates: usize,
+    rubric: &Rubric,
+) -> usize {
+    let at_end = people
+        .iter()
+        .filter(|p| p.active_at_end && in_scope(scope, &p.unit, rubric));
+    match kind {
+        QuotaBase::Headcount => at_end.count(),
+        QuotaBase::Staff => at_end.filter(|p| !p.management).count(),
+        QuotaBase::Eligible => candidates,
+    }
+}
+
+/// Ranked candidates in scope, active at end, not vetoed (and, when `staff_only`, not
+/// management), in ranking order — `people` is already in ranking order.
+fn candidates(
+    people: &[Standing],
+    scope: &Scope,
+    staff_only: bool,
+    rubric: &Rubric,
+) -> Vec<Candidate> {
+    people
+        .iter()
+        .filter(|p| {
+            p.active_at_end
+                && !p.vetoed
+                && !(staff_only && p.management)
+                && in_scope(scope, &p.unit, rubric)
+        })
+        .filter_map(|p| {
+            p.rank.map(|rank| Candidate {
+                id: p.id.clone(),
+                rank,
+            })
+        })
+        .collect()
+}
+
+/// Fires every rule of the period's kind; returns the outcomes and, per person index in
+/// `people`, the district lines (not yet netted).
+pub fn fire_rules(
+    period: &Period,
+    rubric: &Rubric,
+    people: &[Standing],
+    events: &[EventRow],
+) -> (Vec<RuleOutcome>, Vec<Vec<AwardLine>>) {
+    let mut lines: Vec<Vec<AwardLine>> = vec![Vec::new(); people.len()];
+    let mut outcomes = Vec::new();
+    for rule in rubric.awards.iter().filter(|r| r.period == period.kind()) {
+        let rows: Vec<&EventRow> = events.iter().filter(|e| fires(rule, period, e)).collect();
+        let fired = match (rows.len(), rule.repeat) {
+            (0, _) => 0,
+            (_, crate::rubric::Repeat::Once) => 1,
+            (n, crate::rubric::Repeat::PerOccurrence) => n,
+        };
+        let cut = rule.staff.as_ref().filter(|_| fired > 0).map(|staff| {
+            let c = candidates(people, &staff.scope, true, rubric);
+            let b = base(rubric.quota.base, people, &staff.scope, c.len(), rubric);
+            quota::select(
+                c,
+                staff.share,
+                rubric.quota.base,
+                b,
+                rubric.quota.rounding,
+                rubric.quota.ties,
+            )
+        });
+        let mut recipients = BTreeSet::new();
+        for firing in 0..fired {
+            let origin = rows[firing.min(rows.len() - 1)].source.clone();
+            let line = |part: Part, amount: Decimal| AwardLine {
+                award: rule.key.clone(),
+                name: rule.name.clone(),
+                source: LineSource::District,
+                part,
+                group: rule.group.clone(),
+                amount,
+                paid: amount,
+                superseded_by: None,
+                origin: origin.clone(),
+            };
+            if let Some(m) = &rule.management {
+                for (i, p) in people.iter().enumerate() {
+                    if p.management
+                        && p.active_at_end
+                        && !p.vetoed
+                        && in_scope(&m.scope, &p.unit, rubric)
+                    {
+                        lines[i].push(line(Part::Management, m.amount));
+                        recipients.insert(i);
+                    }
+                }
+            }
+            if let (Some(staff), Some(cut)) = (&rule.staff, &cut) {
+                for id in cut.taken_ids() {
+                    if let Some(i) = people.iter().position(|p| p.id == id) {
+                        lines[i].push(line(Part::Staff, staff.amount));
+                        recipients.insert(i);
+                    }
+                }
+            }
+        }
+        outcomes.push(RuleOutcome {
+            key: rule.key.clone(),
+            name: rule.name.clone(),
+            fired,
+            rows: rows.iter().map(|r| r.source.clone()).collect(),
+            cut,
+            recipients: recipients.len(),
+            paid: Decimal::ZERO,
+        });
+    }
+    (outcomes, lines)
+}
+
+fn fires(rule: &AwardRule, period: &Period, row: &EventRow) -> bool {
+    in_period(period, &row.period)
+        && row.event == rule.event
+        && rule.unit.as_ref().is_none_or(|u| *u == row.unit)
+        && rule
+            .rank_at_most
+            .is_none_or(|max| row.rank.is_some_and(|r| r <= max))
+}
+
+/// The quarter's training slots: the department's best place among the training event's
+/// rows decides the share; `None` when there is no such row.
+pub fn training(
+    period: &Period,
+    rubric: &Rubric,
+    people: &[Standing],
+    events: &[EventRow],
+) -> Option<TrainingOutcome> {
+    let t = rubric.training.as_ref()?;
+    if period.kind() != PeriodKind::Quarter {
+        return None;
+    }
+    let best = events
+        .iter()
+        .filter(|e| in_period(period, &e.period) && e.event == t.event && e.unit == t.unit)
+        .filter_map(|e| e.rank.map(|r| (r, e)))
+        .min_by_key(|(r, _)| *r)?;
+    let place = best.0;
+    let share = t
+        .shares
+        .get(place as usize - 1)
+        .copied()
+        .unwrap_or(Decimal::ZERO);
+    let c = candidates(people, &t.scope, false, rubric);
+    let b = base(rubric.quota.base, people, &t.scope, c.len(), rubric);
+    let cut = quota::select(
+        c,
+        share,
+        rubric.quota.base,
+        b,
+        rubric.quota.rounding,
+        rubric.quota.ties,
+    );
+    Some(TrainingOutcome {
+        place,
+        row: best.1.source.clone(),
+        share,
+        cut,
+    })
+}
+
+/// The city company's lines for a person in the period.
+pub fn city_lines(period: &Period, id: &str, rows: &[CityAwardRow]) -> Vec<AwardLine> {
+    rows.iter()
+        .filter(|r| r.id == id && in_period(period, &r.period))
+        .map(|r| AwardLine {
+            award: r.award.clone(),
+            name: r.award.clone(),
+            source: LineSource::City,
+            part: Part::City,
+            group: Some(r.group.clone()),
+            amount: r.amount,
+            paid: Decimal::ZERO,
+            superseded_by: None,
+            origin: r.source.clone(),
+        })
+        .collect()
+}
+
+/// Highest award only (就高不就低): within each group the highest district line `D` (the
+/// earliest on equal amounts) is netted against the highest city line `C`; every other
+/// district line in the group pays 0 and names what superseded it. Lines without a group
+/// are paid in full; city lines are never paid by the district.
+pub fn net(lines: &mut [AwardLine], netting: CityNetting) {
+    let groups: BTreeSet<String> = lines.iter().filter_map(|l| l.group.clone()).collect();
+    for group in groups {
+        let in_group = |l: &AwardLine| l.group.as_deref() == Some(group.as_str());
+        let best_city = lines
+            .iter()
+            .filter(|l| in_group(l) && l.source == LineSource::City)
+            .fold(None::<&AwardLine>, |best, l| match best {
+                Some(b) if b.amount >= l.amount => Some(b),
+                _ => Some(l),
+            })
+            .map(|l| (l.amount, l.award.clone()));
+        let mut winner: Option<usize> = None;
+        for (i, l) in lines.iter().enumerate() {
+            if in_group(l)
+                && l.source == LineSource::District
+                && winner.is_none_or(|w| l.amount > lines[w].amount)
+            {
+                winner = Some(i);
+            }
+        }
+        let Some(w) = winner else { continue };
+        let d = lines[w].amount;
+        let (c, city_name) = best_city.unwrap_or((Decimal::ZERO, String::new()));
+        let paid = match netting {
+            CityNetting::TopUp => (d - c).max(Decimal::ZERO),
+            CityNetting::Skip if d > c => d,
+            CityNetting::Skip => Decimal::ZERO,
+        };
+        let winner_key = lines[w].award.clone();
+        for (i, l) in lines.iter_mut().enumerate() {
+            if !in_group(l) || l.source == LineSource::City {
+                continue;
+            }
+            if i == w {
+                l.paid = paid;
+                l.superseded_by = (paid.is_zero() && !d.is_zero()).then(|| city_name.clone());
+            } else {
+                l.paid = Decimal::ZERO;
+                l.superseded_by = Some(winner_key.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn line(award: &str, source: LineSource, amount: &str, group: Option<&str>) -> AwardLine {
+        AwardLine {
+            award: award.into(),
+            name: award.into(),
+            source,
+            part: if source == LineSource::City {
+                Part::City
+            } else {
+                Part::Staff
+            },
+            group: group.map(String::from),
+            amount: d(amount),
+            paid: if source == LineSource::City {
+                Decimal::ZERO
+            } else {
+                d(amount)
+            },
+            superseded_by: None,
+            origin: Source {
+                file: "e".into(),
+                line: 1,
+            },
+        }
+    }
+
+    fn paid(lines: &[AwardLine]) -> Vec<(String, Decimal, Option<String>)> {
+        lines
+            .iter()
+            .map(|l| (l.award.clone(), l.paid, l.superseded_by.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn top_up_pays_the_difference_on_the_highest_line() {
+        // 李娜 in the worked example: 200 and 100 from the district, 150 from the city.
+        let mut lines = vec![
+            line("city_cs_top3", LineSource::District, "200", Some("cash")),
+            line(
+                "hall_mystery_top3",
+                LineSource::District,
+                "100",
+                Some("cash"),
+            ),
+            line("市公司服务明星", LineSource::City, "150", Some("cash")),
+        ];
+        net(&mut lines, CityNetting::TopUp);
+        assert_eq!(
+            paid(&lines),
+            vec![
+                ("city_cs_top3".into(), d("50"), None),
+                (
+                    "hall_mystery_top3".into(),
+                    d("0"),
+                    Some("city_cs_top3".into())
+                ),
+                ("市公司服务明星".into(), d("0"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn skip_pays_nothing_when_the_city_paid_as_much() {
+        let mut lines = vec![
+            line("a", LineSource::District, "150", Some("cash")),
+            line("C", LineSource::City, "150", Some("cash")),
+        ];
+        net(&mut lines, CityNetting::Skip);
+        assert_eq!(paid(&lines)[0], ("a".into(), d("0"), Some("C".into())));
+        let mut lines = vec![
+            line("a", LineSource::District, "200", Some("cash")),
+            line("C", LineSource::City, "150", Some("cash")),
+        ];
+        net(&mut lines, CityNetting::Skip);
+        assert_eq!(paid(&lines)[0], ("a".into(), d("200"), None));
+    }
+
+    #[test]
+    fn equal_district_lines_the_earlier_rule_wins_and_ungrouped_lines_pay_in_full() {
+        let mut lines = vec![
+            line("first", LineSource::District, "300", Some("cash")),
+            line("second", LineSource::District, "300", Some("cash")),
+            line("free", LineSource::District, "80", None),
+        ];
+        net(&mut lines, CityNetting::TopUp);
+        assert_eq!(
+            paid(&lines),
+            vec![
+                ("first".into(), d("300"), None),
+                ("second".into(), d("0"), Some("first".into())),
+                ("free".into(), d("80"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn groups_are_netted_separately() {
+        let mut lines = vec![
+            line("a", LineSource::District, "300", Some("cash")),
+            line("b", LineSource::District, "100", Some("gift")),
+            line("C", LineSource::City, "500", Some("gift")),
+        ];
+        net(&mut lines, CityNetting::TopUp);
+        assert_eq!(paid(&lines)[0].1, d("300"));
+        assert_eq!(paid(&lines)[1], ("b".into(), d("0"), Some("C".into())));
+    }
+}

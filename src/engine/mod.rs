@@ -1,0 +1,414 @@
+//! The pure engine: validated data + rubric → a period's results. One pipeline serves the
+//! month, the quarter and the year: score people, rank them, then (quarter/year) veto, fire
+//! the award rules, net city awards, allot training and grades. No paths, no clap.
+
+pub mod awards;
+pub mod quota;
+pub mod scores;
+
+use crate::error::Problem;
+use crate::model::{Dataset, MonthPoints, Period, PeriodKind, Person, VetoRow};
+use crate::rubric::Rubric;
+use awards::{AwardLine, RuleOutcome, Standing, TrainingOutcome};
+use quota::{Band, Candidate};
+use rust_decimal::Decimal;
+use scores::{Notes, Scored};
+
+/// One person's results for a quarter or a year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonResult {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub post: String,
+    pub management: bool,
+    pub active_at_end: bool,
+    /// The veto that applies to this period, if any.
+    pub veto: Option<VetoRow>,
+    pub scored: Scored,
+    pub rank: Option<u32>,
+    /// Others with the same rank (tied on score and every tie-break key).
+    pub tied_with: Vec<String>,
+    pub training: bool,
+    pub awards: Vec<AwardLine>,
+    pub payout: Decimal,
+    pub grade: Option<String>,
+    /// Year only: each quarter's payout, and the quarters' plus the year's.
+    pub quarter_payouts: Vec<(Period, Decimal)>,
+    pub year_payout: Option<Decimal>,
+}
+
+/// A quarter's or a year's results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodResult {
+    pub period: Period,
+    pub policy: String,
+    pub decimals: u32,
+    /// Ranked people by rank then id, then the unranked by id.
+    pub people: Vec<PersonResult>,
+    pub rules: Vec<RuleOutcome>,
+    pub training: Option<TrainingOutcome>,
+    /// Year only: the excellence bands.
+    pub grades: Vec<Band>,
+    /// The sum of `payout` over people (for a year: the year's own awards).
+    pub total_payout: Decimal,
+    /// Year only: each quarter's total payout.
+    pub quarter_totals: Vec<(Period, Decimal)>,
+    pub warnings: Vec<Problem>,
+}
+
+/// One person's line in the monthly bulletin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthPerson {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub post: String,
+    pub entry: Option<MonthPoints>,
+    pub rank: Option<u32>,
+}
+
+/// The monthly points bulletin (积分通报).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthResult {
+    pub period: Period,
+    pub policy: String,
+    pub decimals: u32,
+    pub people: Vec<MonthPerson>,
+    /// The rounded mean of the points given this month.
+    pub mean: Option<Decimal>,
+    /// Item columns the sheet used, in rubric order.
+    pub item_names: Vec<String>,
+    pub warnings: Vec<Problem>,
+}
+
+/// Whatever a period's report is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    Month(MonthResult),
+    Period(PeriodResult),
+}
+
+/// Runs the one pipeline for any period. `data_dir` only names missing files in messages.
+pub fn run(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+) -> Result<Report, Vec<Problem>> {
+    match period.kind() {
+        PeriodKind::Month => Ok(Report::Month(month(period, rubric, data))),
+        PeriodKind::Quarter => quarter(period, rubric, data, data_dir).map(Report::Period),
+        PeriodKind::Year => year(period, rubric, data, data_dir).map(Report::Period),
+    }
+}
+
+/// The monthly bulletin: points as given, ranked by points alone.
+pub fn month(period: &Period, rubric: &Rubric, data: &Dataset) -> MonthResult {
+    let sheet = data.points.get(period);
+    let mut warnings = Vec::new();
+    let people: Vec<&Person> = data
+        .roster
+        .people
+        .iter()
+        .filter(|p| p.active_in(period))
+        .collect();
+    let entries: Vec<Option<MonthPoints>> = people
+        .iter()
+        .map(|p| sheet.and_then(|(_, s)| s.get(&p.id)).cloned())
+        .collect();
+    let as_scored: Vec<Scored> = entries
+        .iter()
+        .map(|e| Scored {
+            score: e.as_ref().map(|m| m.points),
+            ..Scored::default()
+        })
+        .collect();
+    let ranks = scores::rank(&as_scored, |s| s, &[]);
+    let missing_file = format!("points/{period}.csv");
+    match sheet {
+        None => warnings.push(Problem::new(
+            missing_file,
+            "warning: there is no points sheet for this month",
+        )),
+        Some((file, _)) => {
+            for (p, e) in people.iter().zip(&entries) {
+                if e.is_none() {
+                    warnings.push(Problem::new(
+                        file.to_string(),
+                        format!(
+                            "warning: {} {} is active in {period} but has no points row",
+                            p.id, p.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let given: Vec<Decimal> = entries.iter().flatten().map(|e| e.points).collect();
+    let mean = (!given.is_empty()).then(|| {
+        crate::model::round_half_up(
+            given.iter().copied().sum::<Decimal>() / Decimal::from(given.len()),
+            rubric.score.decimals,
+        )
+    });
+    let used: Vec<&str> = entries
+        .iter()
+        .flatten()
+        .flat_map(|e| e.items.iter().map(|(n, _)| n.as_str()))
+        .collect();
+    let item_names = rubric
+        .item_names()
+        .into_iter()
+        .filter(|n| used.contains(&n.as_str()))
+        .collect();
+    let mut rows: Vec<MonthPerson> = people
+        .iter()
+        .zip(entries)
+        .zip(ranks)
+        .map(|((p, entry), rank)| MonthPerson {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            unit: p.unit.clone(),
+            post: p.post.clone(),
+            entry,
+            rank,
+        })
+        .collect();
+    rows.sort_by(|a, b| listing_key(a.rank, &a.id).cmp(&listing_key(b.rank, &b.id)));
+    MonthResult {
+        period: *period,
+        policy: rubric.policy_name.clone(),
+        decimals: rubric.score.decimals,
+        people: rows,
+        mean,
+        item_names,
+        warnings,
+    }
+}
+
+/// Ranked first by rank, then the unranked; each by id.
+fn listing_key(rank: Option<u32>, id: &str) -> (bool, u32, &str) {
+    (rank.is_none(), rank.unwrap_or(0), id)
+}
+
+/// A quarter's results (SPEC § 4).
+pub fn quarter(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+) -> Result<PeriodResult, Vec<Problem>> {
+    let mut notes = Notes::default();
+    let scored: Vec<(&Person, Scored)> = data
+        .roster
+        .people
+        .iter()
+        .filter(|p| p.active_in(period))
+        .map(|p| {
+            (
+                p,
+                scores::quarter(p, period, data, rubric, data_dir, &mut notes),
+            )
+        })
+        .collect();
+    if !notes.problems.is_empty() {
+        return Err(notes.problems);
+    }
+    Ok(settle(period, rubric, data, scored, notes.warnings))
+}
+
+/// A year's results: each quarter through the same pipeline, then the annual scores.
+pub fn year(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+) -> Result<PeriodResult, Vec<Problem>> {
+    let mut quarters = Vec::new();
+    let mut problems = Vec::new();
+    for q in period.quarters() {
+        match quarter(&q, rubric, data, data_dir) {
+            Ok(r) => quarters.push(r),
+            Err(p) => problems.extend(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut warnings: Vec<Problem> = quarters
+        .iter()
+        .flat_map(|q| q.warnings.iter().cloned())
+        .collect();
+    warnings.dedup();
+    let scored: Vec<(&Person, Scored)> = data
+        .roster
+        .people
+        .iter()
+        .filter(|p| p.active_in(period))
+        .map(|p| {
+            let per_quarter: Vec<(Period, &Scored)> = quarters
+                .iter()
+                .filter_map(|q| {
+                    q.people
+                        .iter()
+                        .find(|r| r.id == p.id)
+                        .map(|r| (q.period, &r.scored))
+                })
+                .collect();
+            (p, scores::year(&per_quarter, rubric))
+        })
+        .collect();
+    let mut result = settle(period, rubric, data, scored, warnings);
+    for person in &mut result.people {
+        person.quarter_payouts = quarters
+            .iter()
+            .map(|q| {
+                (
+                    q.period,
+                    q.people
+                        .iter()
+                        .find(|r| r.id == person.id)
+                        .map_or(Decimal::ZERO, |r| r.payout),
+                )
+            })
+            .collect();
+        person.year_payout = Some(
+            person
+                .quarter_payouts
+                .iter()
+                .map(|(_, p)| *p)
+                .sum::<Decimal>()
+                + person.payout,
+        );
+    }
+    result.quarter_totals = quarters
+        .iter()
+        .map(|q| (q.period, q.total_payout))
+        .collect();
+    Ok(result)
+}
+
+/// The shared second half of the pipeline: rank, veto, awards, training, netting, grades.
+fn settle(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    mut scored: Vec<(&Person, Scored)>,
+    warnings: Vec<Problem>,
+) -> PeriodResult {
+    let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by(|&a, &b| {
+        listing_key(ranks[a], &scored[a].0.id).cmp(&listing_key(ranks[b], &scored[b].0.id))
+    });
+    let veto_for = |id: &str| {
+        data.vetoes
+            .iter()
+            .find(|v| v.id == id && period.contains(&v.period))
+            .cloned()
+    };
+    let standings: Vec<Standing> = order
+        .iter()
+        .map(|&i| {
+            let p = scored[i].0;
+            Standing {
+                id: p.id.clone(),
+                unit: p.unit.clone(),
+                management: rubric.is_management(&p.post),
+                active_at_end: p.active_at_end(period),
+                vetoed: veto_for(&p.id).is_some(),
+                rank: ranks[i],
+            }
+        })
+        .collect();
+    let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
+    let training = awards::training(period, rubric, &standings, &data.events);
+    let grade_candidates: Vec<Candidate> = if period.kind() == PeriodKind::Year {
+        standings
+            .iter()
+            .filter(|s| s.active_at_end && !s.vetoed)
+            .filter_map(|s| {
+                s.rank.map(|rank| Candidate {
+                    id: s.id.clone(),
+                    rank,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let shares: Vec<(String, Decimal)> = rubric
+        .grades
+        .iter()
+        .map(|g| (g.name.clone(), g.share))
+        .collect();
+    let grades = if grade_candidates.is_empty() {
+        Vec::new()
+    } else {
+        quota::bands(
+            &grade_candidates,
+            &shares,
+            rubric.quota.rounding,
+            rubric.quota.ties,
+        )
+    };
+    let mut people = Vec::with_capacity(order.len());
+    for (position, &i) in order.iter().enumerate() {
+        let (person, s) = (scored[i].0, std::mem::take(&mut scored[i].1));
+        let mut person_lines = std::mem::take(&mut lines[position]);
+        person_lines.extend(awards::city_lines(period, &person.id, &data.city_awards));
+        awards::net(&mut person_lines, rubric.city_netting);
+        let payout = person_lines.iter().map(|l| l.paid).sum();
+        let standing = &standings[position];
+        let grade = grade_candidates
+            .iter()
+            .position(|c| c.id == person.id)
+            .and_then(|pos| grades.iter().find(|b| b.start <= pos && pos < b.end))
+            .map(|b| b.name.clone());
+        people.push(PersonResult {
+            id: person.id.clone(),
+            name: person.name.clone(),
+            unit: person.unit.clone(),
+            post: person.post.clone(),
+            management: standing.management,
+            active_at_end: standing.active_at_end,
+            veto: veto_for(&person.id),
+            scored: s,
+            rank: standing.rank,
+            tied_with: standings
+                .iter()
+                .filter(|o| o.id != person.id && o.rank.is_some() && o.rank == standing.rank)
+                .map(|o| o.id.clone())
+                .collect(),
+            training: training
+                .as_ref()
+                .is_some_and(|t| t.cut.taken_ids().any(|id| id == person.id)),
+            awards: person_lines,
+            payout,
+            grade,
+            quarter_payouts: Vec::new(),
+            year_payout: None,
+        });
+    }
+    for rule in &mut rules {
+        rule.paid = people
+            .iter()
+            .flat_map(|p| &p.awards)
+            .filter(|l| l.source == awards::LineSource::District && l.award == rule.key)
+            .map(|l| l.paid)
+            .sum();
+    }
+    PeriodResult {
+        period: *period,
+        policy: rubric.policy_name.clone(),
+        decimals: rubric.score.decimals,
+        total_payout: people.iter().map(|p| p.payout).sum(),
+        people,
+        rules,
+        training,
+        grades,
+        quarter_totals: Vec::new(),
+        warnings,
+    }
+}

@@ -1,0 +1,354 @@
+//! Scores: monthly points → quarterly and annual points, KPI and weighted score, with the
+//! `missing_month` rule; then the ranking (score, then tie-break keys, all descending).
+
+use crate::error::Problem;
+use crate::model::{round_half_up, Dataset, Period, Person};
+use crate::rubric::{AnnualPoints, MissingMonth, Rubric, TieKey};
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// What a value measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    Points,
+    Kpi,
+}
+
+/// One input value behind a person's score, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub measure: Measure,
+    pub period: Period,
+    /// `None`: the person had no row and the month was skipped.
+    pub value: Option<Decimal>,
+    /// The file and line, or (for a missing row) just the file that lacks it.
+    pub origin: String,
+    pub missing: bool,
+}
+
+/// How a set of values became one: their mean or sum, exact and rounded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub values: Vec<Decimal>,
+    pub sum: bool,
+    pub exact: Decimal,
+    pub rounded: Decimal,
+}
+
+/// A person's scores for one quarter or year, and the steps behind them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scored {
+    pub points: Option<Decimal>,
+    pub kpi: Option<Decimal>,
+    pub score: Option<Decimal>,
+    pub inputs: Vec<Input>,
+    pub points_calc: Option<Aggregate>,
+    pub kpi_calc: Option<Aggregate>,
+    /// points × weight + kpi × weight before rounding.
+    pub score_exact: Option<Decimal>,
+}
+
+/// Findings of the scoring stage.
+#[derive(Debug, Default)]
+pub struct Notes {
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+fn aggregate(values: Vec<Decimal>, sum: bool, decimals: u32) -> Option<Aggregate> {
+    if values.is_empty() {
+        return None;
+    }
+    let total: Decimal = values.iter().copied().sum();
+    let exact = if sum {
+        total
+    } else {
+        total / Decimal::from(values.len())
+    };
+    Some(Aggregate {
+        rounded: round_half_up(exact, decimals),
+        values,
+        sum,
+        exact,
+    })
+}
+
+/// What a sheet holds for one person in one period.
+enum Lookup {
+    Row(Decimal, String),
+    /// No row; the file that lacks it (or would hold it).
+    NoRow(String),
+}
+
+/// Collects one person's values of a measure over `periods`, applying `missing_month` to the
+/// periods in which they were active but had no row.
+fn collect(
+    person: &Person,
+    periods: &[Period],
+    measure: Measure,
+    lookup: impl Fn(&Period) -> Lookup,
+    rubric: &Rubric,
+    inputs: &mut Vec<Input>,
+    notes: &mut Notes,
+) -> Vec<Decimal> {
+    let mut values = Vec::new();
+    for period in periods {
+        match lookup(period) {
+            Lookup::Row(value, origin) => {
+                values.push(value);
+                inputs.push(Input {
+                    measure,
+                    period: *period,
+                    value: Some(value),
+                    origin,
+                    missing: false,
+                });
+            }
+            Lookup::NoRow(file) if person.active_in(period) => missing(
+                person,
+                &file,
+                *period,
+                measure,
+                rubric,
+                &mut values,
+                inputs,
+                notes,
+            ),
+            Lookup::NoRow(_) => {}
+        }
+    }
+    values
+}
+
+fn lookup<T>(
+    sheet: Option<&(Arc<str>, std::collections::BTreeMap<String, T>)>,
+    id: &str,
+    value: impl Fn(&T) -> (Decimal, String),
+    expected: impl FnOnce() -> String,
+) -> Lookup {
+    match sheet {
+        Some((_, rows)) if rows.contains_key(id) => {
+            let (v, origin) = value(&rows[id]);
+            Lookup::Row(v, origin)
+        }
+        Some((file, _)) => Lookup::NoRow(file.to_string()),
+        None => Lookup::NoRow(expected()),
+    }
+}
+
+/// Applies `missing_month` to one missing row.
+#[allow(clippy::too_many_arguments)]
+fn missing(
+    person: &Person,
+    file: &str,
+    period: Period,
+    measure: Measure,
+    rubric: &Rubric,
+    values: &mut Vec<Decimal>,
+    inputs: &mut Vec<Input>,
+    notes: &mut Notes,
+) {
+    let what = match measure {
+        Measure::Points => "points",
+        Measure::Kpi => "KPI",
+    };
+    let who = format!(
+        "{} {} has no {what} row for {period}",
+        person.id, person.name
+    );
+    let value = match rubric.score.missing_month {
+        MissingMonth::MeanOfPresent => {
+            notes.warnings.push(Problem::new(
+                file,
+                format!("warning: {who}; it is left out of the mean (score.missing_month = \"mean_of_present\")"),
+            ));
+            None
+        }
+        MissingMonth::Zero => {
+            notes.warnings.push(Problem::new(
+                file,
+                format!("warning: {who}; counted as 0 (score.missing_month = \"zero\")"),
+            ));
+            values.push(Decimal::ZERO);
+            Some(Decimal::ZERO)
+        }
+        MissingMonth::Error => {
+            notes.problems.push(Problem::new(
+                file,
+                format!("{who} but was active then: add the row, or set score.missing_month to \"mean_of_present\" or \"zero\""),
+            ));
+            None
+        }
+    };
+    inputs.push(Input {
+        measure,
+        period,
+        value,
+        origin: file.to_string(),
+        missing: true,
+    });
+}
+
+/// A person's quarterly scores (SPEC § 4 "Quarter").
+pub fn quarter(
+    person: &Person,
+    quarter: &Period,
+    data: &Dataset,
+    rubric: &Rubric,
+    data_dir: &str,
+    notes: &mut Notes,
+) -> Scored {
+    let decimals = rubric.score.decimals;
+    let months = quarter.months();
+    let mut inputs = Vec::new();
+    let point_values = collect(
+        person,
+        &months,
+        Measure::Points,
+        |m| {
+            lookup(
+                data.points.get(m),
+                &person.id,
+                |v| (v.points, v.source.to_string()),
+                || format!("{data_dir}/points/{m}.csv"),
+            )
+        },
+        rubric,
+        &mut inputs,
+        notes,
+    );
+    let points_calc = aggregate(point_values, false, decimals);
+    let kpi_value = |v: &crate::model::KpiValue| (v.kpi, v.source.to_string());
+    let kpi_values = match data.kpi_quarterly.get(quarter) {
+        Some(export) => collect(
+            person,
+            &[*quarter],
+            Measure::Kpi,
+            |_| lookup(Some(export), &person.id, kpi_value, String::new),
+            rubric,
+            &mut inputs,
+            notes,
+        ),
+        None => collect(
+            person,
+            &months,
+            Measure::Kpi,
+            |m| {
+                lookup(data.kpi_monthly.get(m), &person.id, kpi_value, || {
+                    format!("{data_dir}/kpi/{m}.csv")
+                })
+            },
+            rubric,
+            &mut inputs,
+            notes,
+        ),
+    };
+    let kpi_calc = aggregate(kpi_values, false, decimals);
+    combine(points_calc, kpi_calc, inputs, rubric)
+}
+
+/// A person's annual scores from their quarterly ones (SPEC § 4 "Year").
+pub fn year(quarters: &[(Period, &Scored)], rubric: &Rubric) -> Scored {
+    let decimals = rubric.score.decimals;
+    let mut inputs = Vec::new();
+    let mut points = Vec::new();
+    let mut kpis = Vec::new();
+    for (q, s) in quarters {
+        if let Some(p) = s.points {
+            points.push(p);
+            inputs.push(Input {
+                measure: Measure::Points,
+                period: *q,
+                value: Some(p),
+                origin: format!("{q} points"),
+                missing: false,
+            });
+        }
+        if let Some(k) = s.kpi {
+            kpis.push(k);
+            inputs.push(Input {
+                measure: Measure::Kpi,
+                period: *q,
+                value: Some(k),
+                origin: format!("{q} KPI"),
+                missing: false,
+            });
+        }
+    }
+    let sum = rubric.score.annual_points == AnnualPoints::Sum;
+    combine(
+        aggregate(points, sum, decimals),
+        aggregate(kpis, false, decimals),
+        inputs,
+        rubric,
+    )
+}
+
+fn combine(
+    points_calc: Option<Aggregate>,
+    kpi_calc: Option<Aggregate>,
+    inputs: Vec<Input>,
+    rubric: &Rubric,
+) -> Scored {
+    let points = points_calc.as_ref().map(|a| a.rounded);
+    let kpi = kpi_calc.as_ref().map(|a| a.rounded);
+    let score_exact = match (points, kpi) {
+        (Some(p), Some(k)) => Some(p * rubric.score.points_weight + k * rubric.score.kpi_weight),
+        _ => None,
+    };
+    Scored {
+        points,
+        kpi,
+        score: score_exact.map(|s| round_half_up(s, rubric.score.decimals)),
+        inputs,
+        points_calc,
+        kpi_calc,
+        score_exact,
+    }
+}
+
+/// Orders two scored people: score, then each tie-break key, all descending.
+pub fn compare(a: &Scored, b: &Scored, tie_break: &[TieKey]) -> Ordering {
+    let key = |s: &Scored, k: Option<TieKey>| match k {
+        None => s.score,
+        Some(TieKey::Kpi) => s.kpi,
+        Some(TieKey::Points) => s.points,
+    };
+    std::iter::once(None)
+        .chain(tie_break.iter().copied().map(Some))
+        .map(|k| key(b, k).cmp(&key(a, k)))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+/// Ranks the scored entries: rank = 1 + the number strictly ahead (1, 2, 2, 4).
+/// Returns, for each input index, its rank (`None` for entries without a score).
+pub fn rank<T>(
+    entries: &[T],
+    scored: impl Fn(&T) -> &Scored,
+    tie_break: &[TieKey],
+) -> Vec<Option<u32>> {
+    let mut order: Vec<usize> = (0..entries.len())
+        .filter(|&i| scored(&entries[i]).score.is_some())
+        .collect();
+    order.sort_by(|&a, &b| compare(scored(&entries[a]), scored(&entries[b]), tie_break));
+    let mut ranks = vec![None; entries.len()];
+    for (position, &i) in order.iter().enumerate() {
+        let rank = match position {
+            0 => 1,
+            _ if compare(
+                scored(&entries[order[position - 1]]),
+                scored(&entries[i]),
+                tie_break,
+            )
+            .is_eq() =>
+            {
+                ranks[order[position - 1]].unwrap_or(1)
+            }
+            _ => position as u32 + 1,
+        };
+        ranks[i] = Some(rank);
+    }
+    ranks
+}

@@ -1,0 +1,357 @@
+//! Plain domain types shared by every layer: periods, people, validated sheet rows and the
+//! exact-decimal helpers for scores and money. Nothing here reads a file or knows about clap.
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+/// Where a value came from: a data file and a 1-based line, for messages and `explain`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Source {
+    pub file: Arc<str>,
+    pub line: u64,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// Rounds half-up (四舍五入) to `decimals` places; `round_dp` alone would be banker's rounding.
+pub fn round_half_up(value: Decimal, decimals: u32) -> Decimal {
+    value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Formats a score with exactly `decimals` places (`93.2` → `93.20`).
+pub fn format_fixed(value: Decimal, decimals: u32) -> String {
+    let mut v = round_half_up(value, decimals);
+    v.rescale(decimals);
+    v.to_string()
+}
+
+/// A reporting period: a month, a quarter or a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Period {
+    Month { year: i32, month: u32 },
+    Quarter { year: i32, quarter: u32 },
+    Year(i32),
+}
+
+impl Period {
+    /// Parses `YYYY-MM`, `YYYYQn` (or `q`) and `YYYY`.
+    pub fn parse(text: &str) -> Result<Period, String> {
+        let t = text.trim();
+        let bad = || {
+            format!(
+                "\"{t}\" is not a period: write YYYY-MM (month), YYYYQn (quarter) or YYYY (year)"
+            )
+        };
+        let year_of = |s: &str| -> Option<i32> {
+            (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        if let Some((y, m)) = t.split_once('-') {
+            let year = year_of(y).ok_or_else(bad)?;
+            let month: u32 =
+                (m.len() <= 2 && !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| m.parse().ok())
+                    .flatten()
+                    .filter(|m| (1..=12).contains(m))
+                    .ok_or_else(bad)?;
+            return Ok(Period::Month { year, month });
+        }
+        if let Some(pos) = t.find(['Q', 'q']) {
+            let year = year_of(&t[..pos]).ok_or_else(bad)?;
+            let quarter: u32 = match &t[pos + 1..] {
+                "1" => 1,
+                "2" => 2,
+                "3" => 3,
+                "4" => 4,
+                _ => return Err(bad()),
+            };
+            return Ok(Period::Quarter { year, quarter });
+        }
+        year_of(t).map(Period::Year).ok_or_else(bad)
+    }
+
+    pub fn year(&self) -> i32 {
+        match *self {
+            Period::Month { year, .. } | Period::Quarter { year, .. } | Period::Year(year) => year,
+        }
+    }
+
+    pub fn first_day(&self) -> NaiveDate {
+        let (y, m) = match *self {
+            Period::Month { year, month } => (year, month),
+            Period::Quarter { year, quarter } => (year, quarter * 3 - 2),
+            Period::Year(year) => (year, 1),
+        };
+        NaiveDate::from_ymd_opt(y, m, 1).expect("period months are 1..=12")
+    }
+
+    pub fn last_day(&self) -> NaiveDate {
+        let (y, m) = match *self {
+            Period::Month { year, month } => (year, month),
+            Period::Quarter { year, quarter } => (year, quarter * 3),
+            Period::Year(year) => (year, 12),
+        };
+        let next = if m == 12 {
+            NaiveDate::from_ymd_opt(y + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(y, m + 1, 1)
+        };
+        next.and_then(|d| d.pred_opt())
+            .expect("period dates are in chrono's range")
+    }
+
+    /// The months the period covers, in order.
+    pub fn months(&self) -> Vec<Period> {
+        let (first, last) = (self.first_day(), self.last_day());
+        let count =
+            (last.year() - first.year()) * 12 + last.month() as i32 - first.month() as i32 + 1;
+        (0..count)
+            .map(|k| {
+                let index = first.month() as i32 - 1 + k;
+                Period::Month {
+                    year: first.year() + index / 12,
+                    month: (index % 12 + 1) as u32,
+                }
+            })
+            .collect()
+    }
+
+    /// The quarters of a year (or the quarter itself, or the quarter holding a month).
+    pub fn quarters(&self) -> Vec<Period> {
+        match *self {
+            Period::Year(year) => (1..=4)
+                .map(|quarter| Period::Quarter { year, quarter })
+                .collect(),
+            Period::Quarter { .. } => vec![*self],
+            Period::Month { year, month } => vec![Period::Quarter {
+                year,
+                quarter: (month + 2) / 3,
+            }],
+        }
+    }
+
+    /// True when `other` lies within this period (a period contains itself).
+    pub fn contains(&self, other: &Period) -> bool {
+        self.first_day() <= other.first_day() && other.last_day() <= self.last_day()
+    }
+
+    pub fn kind(&self) -> PeriodKind {
+        match self {
+            Period::Month { .. } => PeriodKind::Month,
+            Period::Quarter { .. } => PeriodKind::Quarter,
+            Period::Year(_) => PeriodKind::Year,
+        }
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Period::Month { year, month } => write!(f, "{year:04}-{month:02}"),
+            Period::Quarter { year, quarter } => write!(f, "{year:04}Q{quarter}"),
+            Period::Year(year) => write!(f, "{year:04}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PeriodKind {
+    Month,
+    Quarter,
+    Year,
+}
+
+/// One person on the roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub post: String,
+    pub joined: Option<NaiveDate>,
+    /// The last working day.
+    pub left: Option<NaiveDate>,
+    pub source: Source,
+}
+
+impl Person {
+    /// Active in a period: joined by its last day and not left before its first day.
+    pub fn active_in(&self, period: &Period) -> bool {
+        self.joined.is_none_or(|j| j <= period.last_day())
+            && self.left.is_none_or(|l| l >= period.first_day())
+    }
+
+    /// Active at the end of a period: active in it and still there on its last day.
+    pub fn active_at_end(&self, period: &Period) -> bool {
+        self.active_in(period) && self.left.is_none_or(|l| l >= period.last_day())
+    }
+}
+
+/// Everyone who can be scored, in file order, with an index by id.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pub people: Vec<Person>,
+    index: HashMap<String, usize>,
+}
+
+impl Roster {
+    /// Builds the roster; the caller has already rejected duplicate ids.
+    pub fn new(people: Vec<Person>) -> Roster {
+        let index = people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        Roster { people, index }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Person> {
+        self.index.get(id).map(|&i| &self.people[i])
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+}
+
+/// One person's validated points for one month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthPoints {
+    pub points: Decimal,
+    /// Item name → value, in the post table's order; empty when the sheet gave a total.
+    pub items: Vec<(String, Decimal)>,
+    pub source: Source,
+}
+
+/// One person's KPI value from a monthly or quarterly export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiValue {
+    pub kpi: Decimal,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub period: Period,
+    pub event: String,
+    pub unit: String,
+    pub rank: Option<u32>,
+    pub note: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CityAwardRow {
+    pub period: Period,
+    pub id: String,
+    pub award: String,
+    pub amount: Decimal,
+    pub group: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VetoRow {
+    pub period: Period,
+    pub id: String,
+    pub reason: String,
+    pub source: Source,
+}
+
+/// A monthly points sheet: id → points.
+pub type PointsSheet = BTreeMap<String, MonthPoints>;
+/// A KPI export (monthly or quarterly): id → value.
+pub type KpiSheet = BTreeMap<String, KpiValue>;
+
+/// Everything the engine needs for a period, already validated against roster and rubric.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub roster: Roster,
+    /// Monthly points sheets by month; a month without a sheet is absent.
+    pub points: BTreeMap<Period, (Arc<str>, PointsSheet)>,
+    pub kpi_monthly: BTreeMap<Period, (Arc<str>, KpiSheet)>,
+    pub kpi_quarterly: BTreeMap<Period, (Arc<str>, KpiSheet)>,
+    pub events: Vec<EventRow>,
+    pub city_awards: Vec<CityAwardRow>,
+    pub vetoes: Vec<VetoRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_period_spelling() {
+        assert_eq!(
+            Period::parse("2009-05").unwrap(),
+            Period::Month {
+                year: 2009,
+                month: 5
+            }
+        );
+        assert_eq!(
+            Period::parse("2009q2").unwrap(),
+            Period::Quarter {
+                year: 2009,
+                quarter: 2
+            }
+        );
+        assert_eq!(Period::parse("2009Q4").unwrap().to_string(), "2009Q4");
+        assert_eq!(Period::parse("2009").unwrap(), Period::Year(2009));
+        for bad in ["2009-13", "2009Q5", "09", "2009-5x", "", "２００９"] {
+            assert!(Period::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn period_bounds_and_months() {
+        let q = Period::parse("2009Q2").unwrap();
+        assert_eq!(q.first_day().to_string(), "2009-04-01");
+        assert_eq!(q.last_day().to_string(), "2009-06-30");
+        let months: Vec<String> = q.months().iter().map(|m| m.to_string()).collect();
+        assert_eq!(months, ["2009-04", "2009-05", "2009-06"]);
+        assert_eq!(Period::Year(2009).months().len(), 12);
+        assert!(Period::Year(2009).contains(&q));
+        assert!(!q.contains(&Period::Year(2009)));
+    }
+
+    #[test]
+    fn rounding_is_half_up_not_bankers() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(round_half_up(d("2.345"), 2), d("2.35"));
+        assert_eq!(round_half_up(d("2.5"), 0), d("3"));
+        assert_eq!(format_fixed(d("93.2"), 2), "93.20");
+        assert_eq!(format_fixed(d("88"), 2), "88.00");
+    }
+
+    #[test]
+    fn activity_follows_join_and_leave_dates() {
+        let q = Period::parse("2009Q2").unwrap();
+        let mut p = Person {
+            id: "1".into(),
+            name: "x".into(),
+            unit: "u".into(),
+            post: "p".into(),
+            joined: NaiveDate::from_ymd_opt(2009, 5, 4),
+            left: None,
+            source: Source {
+                file: "r".into(),
+                line: 2,
+            },
+        };
+        assert!(p.active_in(&q) && p.active_at_end(&q));
+        assert!(!p.active_in(&Period::parse("2009-04").unwrap()));
+        p.left = NaiveDate::from_ymd_opt(2009, 6, 15);
+        assert!(p.active_in(&q) && !p.active_at_end(&q));
+        p.left = NaiveDate::from_ymd_opt(2009, 6, 30);
+        assert!(p.active_at_end(&q));
+    }
+}

@@ -1,0 +1,479 @@
+//! The six data files of SPEC § 2: each table → validated domain rows, with every problem
+//! collected (not just the first) and warnings kept apart.
+
+use super::{values, Column, Row, Table};
+use crate::error::Problem;
+use crate::model::{
+    CityAwardRow, EventRow, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster,
+    Source, VetoRow,
+};
+use crate::rubric::Rubric;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashSet};
+
+const ID: Column = Column::required("id", &["工号", "员工编号", "编号"]);
+const NAME: Column = Column::optional("name", &["姓名"]);
+const NOTE: Column = Column::optional("note", &["备注"]);
+const PERIOD: Column = Column::required("period", &["期间"]);
+
+pub const ROSTER: &[Column] = &[
+    ID,
+    Column::required("name", &["姓名"]),
+    Column::required("unit", &["单位", "班组", "部门"]),
+    Column::required("post", &["岗位", "职务"]),
+    Column::optional("joined", &["入职日期"]),
+    Column::optional("left", &["离职日期"]),
+];
+pub const POINTS: &[Column] = &[
+    ID,
+    NAME,
+    Column::optional("points", &["积分", "月度积分", "总分"]),
+    NOTE,
+];
+pub const KPI: &[Column] = &[
+    ID,
+    NAME,
+    Column::required("kpi", &["绩效", "绩效分", "绩效得分", "考核得分"]),
+];
+pub const EVENTS: &[Column] = &[
+    PERIOD,
+    Column::required("event", &["事项"]),
+    Column::optional("unit", &["单位"]),
+    Column::optional("rank", &["名次"]),
+    NOTE,
+];
+pub const CITY_AWARDS: &[Column] = &[
+    PERIOD,
+    ID,
+    Column::required("award", &["奖项"]),
+    Column::required("amount", &["金额"]),
+    Column::optional("group", &["分组"]),
+];
+pub const VETOES: &[Column] = &[PERIOD, ID, Column::optional("reason", &["原因"])];
+
+/// Problems and warnings gathered while reading.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+impl Findings {
+    fn check<T>(&mut self, result: Result<T, Problem>) -> Option<T> {
+        result.map_err(|p| self.problems.push(p)).ok()
+    }
+}
+
+fn source(table: &Table, row: &Row) -> Source {
+    Source {
+        file: table.file.clone(),
+        line: row.line,
+    }
+}
+
+/// Reads the roster; duplicate ids and bad dates are problems.
+pub fn roster(table: &Table, found: &mut Findings) -> Roster {
+    let mut people = Vec::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for row in &table.rows {
+        let Some(id) =
+            found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))
+        else {
+            continue;
+        };
+        if let Some(first) = seen.insert(id.clone(), row.line) {
+            found.problems.push(table.problem(
+                row,
+                "id",
+                format!("duplicate id \"{id}\" (first on line {first}): each person once"),
+            ));
+            continue;
+        }
+        let mut text = |column: &str| {
+            let v = table.cell(row, column).to_string();
+            if v.is_empty() {
+                found.problems.push(table.problem(row, column, "is blank"));
+            }
+            v
+        };
+        let (name, unit, post) = (text("name"), text("unit"), text("post"));
+        let mut date = |column: &str| {
+            found
+                .check(
+                    values::date(table.cell(row, column))
+                        .map_err(|m| table.problem(row, column, m)),
+                )
+                .flatten()
+        };
+        let (joined, left) = (date("joined"), date("left"));
+        if let (Some(j), Some(l)) = (joined, left) {
+            if l < j {
+                found.problems.push(table.problem(
+                    row,
+                    "left",
+                    format!("{l} is before the joining date {j}"),
+                ));
+            }
+        }
+        people.push(Person {
+            id,
+            name,
+            unit,
+            post,
+            joined,
+            left,
+            source: source(table, row),
+        });
+    }
+    Roster::new(people)
+}
+
+/// The id of a row, checked against the roster (with a hint when leading zeros were lost).
+fn roster_id<'r>(
+    table: &Table,
+    row: &Row,
+    roster: &'r Roster,
+    found: &mut Findings,
+) -> Option<&'r Person> {
+    let id =
+        found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))?;
+    if let Some(person) = roster.get(&id) {
+        return Some(person);
+    }
+    let stripped = id.trim_start_matches('0');
+    let hint = roster
+        .people
+        .iter()
+        .find(|p| p.id.trim_start_matches('0') == stripped && p.id != id)
+        .map(|p| format!("; did the spreadsheet drop leading zeros? the roster has \"{}\" (format the id column as text)", p.id))
+        .unwrap_or_else(|| ": add the person to roster.csv or correct the id".to_string());
+    found
+        .problems
+        .push(table.problem(row, "id", format!("\"{id}\" is not on the roster{hint}")));
+    None
+}
+
+/// Warns when a sheet's name differs from the roster's for the same id.
+fn check_name(table: &Table, row: &Row, person: &Person, found: &mut Findings) {
+    let name = table.cell(row, "name");
+    if !name.is_empty() && name != person.name {
+        found.warnings.push(Problem::at(
+            &table.file,
+            row.line,
+            format!(
+                "warning: name \"{name}\" differs from the roster's \"{}\" for id {}",
+                person.name, person.id
+            ),
+        ));
+    }
+}
+
+/// Rejects a second row for the same id in one sheet.
+fn first_row(
+    table: &Table,
+    row: &Row,
+    id: &str,
+    seen: &mut BTreeMap<String, u64>,
+    found: &mut Findings,
+) -> bool {
+    match seen.insert(id.to_string(), row.line) {
+        None => true,
+        Some(first) => {
+            found.problems.push(table.problem(
+                row,
+                "id",
+                format!("duplicate id \"{id}\" (first on line {first}): one row per person"),
+            ));
+            false
+        }
+    }
+}
+
+fn in_range(
+    table: &Table,
+    row: &Row,
+    column: &str,
+    value: Decimal,
+    max: Decimal,
+    found: &mut Findings,
+) -> bool {
+    if value < Decimal::ZERO || value > max {
+        found.problems.push(table.problem(
+            row,
+            column,
+            format!("{value} is outside the allowed range [0, {max}]"),
+        ));
+        false
+    } else {
+        true
+    }
+}
+
+/// Reads a monthly points sheet: a `points` total and/or the item columns of each person's
+/// post table (bonus items included); a row with neither counts as no row.
+pub fn points(
+    table: &Table,
+    roster: &Roster,
+    rubric: &Rubric,
+    found: &mut Findings,
+) -> PointsSheet {
+    let item_columns: Vec<(String, usize)> = rubric
+        .item_names()
+        .into_iter()
+        .filter_map(|name| table.find_header(&name).map(|i| (name, i)))
+        .collect();
+    if !table.has("points") && item_columns.is_empty() {
+        found.problems.push(Problem::at(
+            &table.file,
+            1,
+            "no points column: add `points` (积分) or the item columns of the rubric's points tables",
+        ));
+        return PointsSheet::new();
+    }
+    let mut sheet = PointsSheet::new();
+    let mut seen = BTreeMap::new();
+    for row in &table.rows {
+        let Some(person) = roster_id(table, row, roster, found) else {
+            continue;
+        };
+        if !first_row(table, row, &person.id, &mut seen, found) {
+            continue;
+        }
+        check_name(table, row, person, found);
+        let problems_before = found.problems.len();
+        let total = found
+            .check(
+                values::number(table.cell(row, "points"))
+                    .map_err(|m| table.problem(row, "points", m)),
+            )
+            .flatten();
+        let mut given = Vec::new();
+        for (name, index) in &item_columns {
+            let cell = Table::cell_at(row, *index);
+            match values::number(cell) {
+                Ok(Some(v)) => given.push((name.clone(), v)),
+                Ok(None) => {}
+                Err(m) => found.problems.push(table.problem(row, name, m)),
+            }
+        }
+        let items = if given.is_empty() {
+            Vec::new()
+        } else {
+            post_items(table, row, person, rubric, &given, found)
+        };
+        if found.problems.len() > problems_before {
+            continue;
+        }
+        let points = match (total, items.is_empty()) {
+            (None, true) => continue,
+            (Some(t), true) => t,
+            (total, false) => {
+                let sum: Decimal = items.iter().map(|(_, v)| *v).sum();
+                if let Some(t) = total.filter(|t| *t != sum) {
+                    found.problems.push(table.problem(
+                        row,
+                        "points",
+                        format!("{t} differs from the sum of the items, {sum}: correct the total or the items"),
+                    ));
+                    continue;
+                }
+                sum
+            }
+        };
+        if in_range(
+            table,
+            row,
+            "points",
+            points,
+            rubric.points_ceiling(&person.post),
+            found,
+        ) {
+            sheet.insert(
+                person.id.clone(),
+                MonthPoints {
+                    points,
+                    items,
+                    source: source(table, row),
+                },
+            );
+        }
+    }
+    sheet
+}
+
+/// Validates the item values a row gave against its post's table, in table order, with
+/// blank bonus items as 0. Any problem is pushed; the returned list is then not used.
+fn post_items(
+    table: &Table,
+    row: &Row,
+    person: &Person,
+    rubric: &Rubric,
+    given: &[(String, Decimal)],
+    found: &mut Findings,
+) -> Vec<(String, Decimal)> {
+    let Some(post_table) = rubric.table_for(&person.post) else {
+        found.problems.push(Problem::at(
+            &table.file,
+            row.line,
+            format!(
+                "{} ({}) has no points table in the rubric: give `points` instead of items",
+                person.id, person.post
+            ),
+        ));
+        return Vec::new();
+    };
+    for (name, _) in given {
+        if !post_table.all_items().any(|i| &i.name == name) {
+            found.problems.push(table.problem(
+                row,
+                name,
+                format!(
+                    "is not an item of the {} table: leave it blank",
+                    person.post
+                ),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for item in post_table.all_items() {
+        let bonus = post_table.bonus.iter().any(|b| b.name == item.name);
+        match given.iter().find(|(n, _)| *n == item.name) {
+            Some((_, v)) => {
+                in_range(table, row, &item.name, *v, item.max, found);
+                out.push((item.name.clone(), *v));
+            }
+            None if bonus => out.push((item.name.clone(), Decimal::ZERO)),
+            None => found.problems.push(Problem::at(
+                &table.file,
+                row.line,
+                format!(
+                    "item {} is blank: give every item of the {} table, or only the total",
+                    item.name, person.post
+                ),
+            )),
+        }
+    }
+    out
+}
+
+/// Reads a KPI export (monthly or quarterly).
+pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> KpiSheet {
+    let mut sheet = KpiSheet::new();
+    let mut seen = BTreeMap::new();
+    for row in &table.rows {
+        let Some(person) = roster_id(table, row, roster, found) else {
+            continue;
+        };
+        if !first_row(table, row, &person.id, &mut seen, found) {
+            continue;
+        }
+        check_name(table, row, person, found);
+        let value = found
+            .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", m)))
+            .flatten();
+        if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, rubric.kpi_max, found))
+        {
+            sheet.insert(
+                person.id.clone(),
+                KpiValue {
+                    kpi,
+                    source: source(table, row),
+                },
+            );
+        }
+    }
+    sheet
+}
+
+fn period(table: &Table, row: &Row, found: &mut Findings) -> Option<Period> {
+    found.check(
+        Period::parse(table.cell(row, "period")).map_err(|m| table.problem(row, "period", m)),
+    )
+}
+
+pub fn events(table: &Table, found: &mut Findings) -> Vec<EventRow> {
+    let mut out = Vec::new();
+    for row in &table.rows {
+        let period = period(table, row, found);
+        let rank = found.check(
+            values::rank(table.cell(row, "rank")).map_err(|m| table.problem(row, "rank", m)),
+        );
+        let event = table.cell(row, "event").to_string();
+        if event.is_empty() {
+            found.problems.push(table.problem(
+                row,
+                "event",
+                "is blank: name the competition or check",
+            ));
+        }
+        if let (Some(period), Some(rank)) = (period, rank) {
+            out.push(EventRow {
+                period,
+                event,
+                unit: table.cell(row, "unit").to_string(),
+                rank,
+                note: table.cell(row, "note").to_string(),
+                source: source(table, row),
+            });
+        }
+    }
+    out
+}
+
+pub fn city_awards(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<CityAwardRow> {
+    let mut out = Vec::new();
+    for row in &table.rows {
+        let period = period(table, row, found);
+        let person = roster_id(table, row, roster, found);
+        let amount = found.check(
+            values::whole_yuan(table.cell(row, "amount"))
+                .map_err(|m| table.problem(row, "amount", m)),
+        );
+        let amount = match amount {
+            Some(None) => {
+                found.problems.push(table.problem(
+                    row,
+                    "amount",
+                    "is blank: give the amount in whole yuan",
+                ));
+                None
+            }
+            other => other.flatten(),
+        };
+        let group = match table.cell(row, "group") {
+            "" => "cash".to_string(),
+            g => g.to_string(),
+        };
+        if let (Some(period), Some(person), Some(amount)) = (period, person, amount) {
+            out.push(CityAwardRow {
+                period,
+                id: person.id.clone(),
+                award: table.cell(row, "award").to_string(),
+                amount,
+                group,
+                source: source(table, row),
+            });
+        }
+    }
+    out
+}
+
+pub fn vetoes(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<VetoRow> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for row in &table.rows {
+        let period = period(table, row, found);
+        let person = roster_id(table, row, roster, found);
+        if let (Some(period), Some(person)) = (period, person) {
+            if seen.insert((period, person.id.clone())) {
+                out.push(VetoRow {
+                    period,
+                    id: person.id.clone(),
+                    reason: table.cell(row, "reason").to_string(),
+                    source: source(table, row),
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,287 @@
+//! The one tolerant reader: bytes in any encoding SPEC § 2 allows → a table of trimmed cells
+//! whose columns are matched by canonical name or alias, each row remembering its line.
+//! `values` parses cell spellings; `files` turns tables into validated domain rows.
+
+pub mod files;
+pub mod values;
+
+use crate::error::Problem;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Decodes a data file: BOM → UTF-8; else strict UTF-8; else strict GB18030 (a superset of
+/// GBK, what Excel and WPS save on Chinese Windows); else an error. Never replaces bytes.
+pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), String> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return std::str::from_utf8(rest)
+            .map(|s| (Cow::Borrowed(s), "UTF-8 with BOM"))
+            .map_err(|e| {
+                format!(
+                    "starts with a UTF-8 BOM but byte {} is not UTF-8: re-save the file as UTF-8",
+                    e.valid_up_to() + 3
+                )
+            });
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok((Cow::Borrowed(s), "UTF-8"));
+    }
+    encoding_rs::GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|s| (s, "GB18030"))
+        .ok_or_else(|| {
+            "is neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\""
+                .to_string()
+        })
+}
+
+/// A column a file kind knows: its canonical name and built-in aliases.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+impl Column {
+    pub const fn required(name: &'static str, aliases: &'static [&'static str]) -> Column {
+        Column {
+            name,
+            aliases,
+            required: true,
+        }
+    }
+
+    pub const fn optional(name: &'static str, aliases: &'static [&'static str]) -> Column {
+        Column {
+            name,
+            aliases,
+            required: false,
+        }
+    }
+}
+
+/// Extra header aliases from the workspace's `[columns.aliases]`: canonical → aliases.
+pub type Aliases = HashMap<String, Vec<String>>;
+
+/// One data row: its 1-based line in the file and its trimmed cells.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub line: u64,
+    cells: Vec<String>,
+}
+
+/// A decoded CSV file with its header matched against a kind's columns.
+#[derive(Debug)]
+pub struct Table {
+    pub file: Arc<str>,
+    pub encoding: &'static str,
+    /// Headers as written in the file (trimmed), for messages.
+    pub headers: Vec<String>,
+    matched: HashMap<&'static str, usize>,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Parses `bytes` as CSV; the first non-blank record is the header.
+    pub fn parse(
+        file: &str,
+        bytes: &[u8],
+        columns: &[Column],
+        aliases: &Aliases,
+    ) -> Result<Table, Vec<Problem>> {
+        let file: Arc<str> = Arc::from(file);
+        let (text, encoding) =
+            decode(bytes).map_err(|m| vec![Problem::new(file.to_string(), m)])?;
+        if text.contains('\0') {
+            return Err(vec![Problem::new(
+                file.to_string(),
+                "contains a NUL byte: this is not a text CSV file",
+            )]);
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut headers: Option<Vec<String>> = None;
+        let mut rows = Vec::new();
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    return Err(vec![Problem::at(
+                        &file,
+                        line,
+                        format!("cannot read CSV: {}", csv_error_text(&e)),
+                    )]);
+                }
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            let cells: Vec<String> = record.iter().map(|c| values::trim(c).to_string()).collect();
+            if cells.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            if headers.is_none() {
+                headers = Some(cells);
+            } else {
+                rows.push(Row { line, cells });
+            }
+        }
+        let headers = headers.ok_or_else(|| {
+            vec![Problem::new(
+                file.to_string(),
+                "is empty: it needs a header row",
+            )]
+        })?;
+        let mut matched = HashMap::new();
+        let mut problems = Vec::new();
+        for column in columns {
+            let extra = aliases
+                .get(column.name)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let accepted: Vec<&str> = std::iter::once(column.name)
+                .chain(column.aliases.iter().copied())
+                .chain(extra.iter().map(String::as_str))
+                .collect();
+            let hits: Vec<usize> = headers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| accepted.iter().any(|a| a.trim().eq_ignore_ascii_case(h)))
+                .map(|(i, _)| i)
+                .collect();
+            match hits.as_slice() {
+                [] if column.required => problems.push(Problem::at(
+                    &file,
+                    1,
+                    format!(
+                        "no `{}` column: name one of the header cells {}",
+                        column.name,
+                        accepted.join(", ")
+                    ),
+                )),
+                [] => {}
+                [i] => {
+                    matched.insert(column.name, *i);
+                }
+                [first, second, ..] => problems.push(Problem::at(
+                    &file,
+                    1,
+                    format!(
+                        "columns \"{}\" and \"{}\" both mean `{}`: keep one",
+                        headers[*first], headers[*second], column.name
+                    ),
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Table {
+            file,
+            encoding,
+            headers,
+            matched,
+            rows,
+        })
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.matched.contains_key(column)
+    }
+
+    /// The header text the file used for a canonical column (for messages).
+    pub fn header<'a>(&'a self, column: &'a str) -> &'a str {
+        self.matched
+            .get(column)
+            .map_or(column, |&i| self.headers[i].as_str())
+    }
+
+    /// A row's cell for a canonical column; "" when the column or the cell is absent.
+    pub fn cell<'r>(&self, row: &'r Row, column: &str) -> &'r str {
+        self.matched
+            .get(column)
+            .and_then(|&i| row.cells.get(i))
+            .map_or("", String::as_str)
+    }
+
+    /// A row's cell by header index.
+    pub fn cell_at<'r>(row: &'r Row, index: usize) -> &'r str {
+        row.cells.get(index).map_or("", String::as_str)
+    }
+
+    /// Index of a header equal (after trimming, case-insensitively) to `name`.
+    pub fn find_header(&self, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// A `file:line: column X: message` problem.
+    pub fn problem(&self, row: &Row, column: &str, message: impl std::fmt::Display) -> Problem {
+        Problem::at(
+            &self.file,
+            row.line,
+            format!("column {}: {message}", self.header(column)),
+        )
+    }
+}
+
+fn csv_error_text(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "a cell is not valid text".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: &[Column] = &[
+        Column::required("id", &["工号"]),
+        Column::optional("points", &["积分"]),
+    ];
+
+    #[test]
+    fn decodes_bom_utf8_and_gbk() {
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFid").unwrap(),
+            (Cow::Borrowed("id"), "UTF-8 with BOM")
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode("工号,积分");
+        let (text, enc) = decode(&gbk).unwrap();
+        assert_eq!((text.as_ref(), enc), ("工号,积分", "GB18030"));
+        assert!(decode(b"\xff\xfe\xff").is_err());
+    }
+
+    #[test]
+    fn matches_aliases_and_trims_headers_and_cells() {
+        let bytes = " 工号 ,\u{3000}积分\r\n\r\n0001 , ９２\r\n".as_bytes();
+        let t = Table::parse("p.csv", bytes, COLS, &Aliases::new()).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].line, 3);
+        assert_eq!(t.cell(&t.rows[0], "id"), "0001");
+        assert_eq!(t.header("points"), "积分");
+    }
+
+    #[test]
+    fn workspace_aliases_extend_the_builtin_ones() {
+        let mut aliases = Aliases::new();
+        aliases.insert("id".into(), vec!["员工号".into()]);
+        let t = Table::parse("p.csv", "员工号\n7\n".as_bytes(), COLS, &aliases).unwrap();
+        assert_eq!(t.cell(&t.rows[0], "id"), "7");
+    }
+
+    #[test]
+    fn missing_required_column_is_named() {
+        let err = Table::parse("r.csv", b"name\nx\n", COLS, &Aliases::new()).unwrap_err();
+        assert_eq!(
+            err[0].to_string(),
+            "r.csv:1: no `id` column: name one of the header cells id, 工号"
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! Cell spellings from real spreadsheets: ideographic and no-break spaces, full-width digits,
+//! a trailing `分` or `%`, thousands separators, `YYYY/M/D` dates, and the accounting `-`.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// Trims ASCII white space and the invisible characters Excel/WPS leave in cells.
+pub fn trim(cell: &str) -> &str {
+    cell.trim_matches(|c: char| {
+        c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}' || c == '\u{feff}'
+    })
+}
+
+/// Full-width ASCII forms (`９２．５`, `Ｑ`, `－`) → ASCII, then trimmed.
+pub fn half_width(cell: &str) -> String {
+    trim(cell)
+        .chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            '。' => '.',
+            _ => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// A score or amount: blank → `None`; `９２.５`, `95分`, `95%`, `1,234` accepted.
+pub fn number(cell: &str) -> Result<Option<Decimal>, String> {
+    let text = half_width(cell);
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bare = text
+        .strip_suffix('分')
+        .or_else(|| text.strip_suffix('%'))
+        .unwrap_or(&text)
+        .trim();
+    if bare == "-" {
+        return Err(format!(
+            "\"{}\" is not a number (an accounting-format zero? write 0, or leave the cell blank if there is no value)",
+            trim(cell)
+        ));
+    }
+    let plain = if is_grouped(bare) {
+        bare.replace(',', "")
+    } else {
+        bare.to_string()
+    };
+    let valid = !plain.is_empty()
+        && plain
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')
+        && plain.bytes().any(|b| b.is_ascii_digit());
+    match valid.then(|| Decimal::from_str(&plain).ok()).flatten() {
+        Some(d) => Ok(Some(d.normalize())),
+        None => Err(format!("\"{}\" is not a number", trim(cell))),
+    }
+}
+
+/// `1,234` or `1,234.5`: commas only as thousands separators.
+fn is_grouped(text: &str) -> bool {
+    let int = text.split('.').next().unwrap_or("");
+    let int = int.strip_prefix('-').unwrap_or(int);
+    let groups: Vec<&str> = int.split(',').collect();
+    groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A whole, non-negative amount of yuan.
+pub fn whole_yuan(cell: &str) -> Result<Option<Decimal>, String> {
+    match number(cell.trim_end_matches('元'))? {
+        Some(d) if d < Decimal::ZERO || !d.fract().is_zero() => Err(format!(
+            "\"{}\" is not a whole, non-negative amount of yuan",
+            trim(cell)
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A place such as `2`, `第2名`: a positive whole number; blank → `None`.
+pub fn rank(cell: &str) -> Result<Option<u32>, String> {
+    let text = half_width(cell);
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches('第').trim_end_matches('名');
+    match bare.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(format!(
+            "\"{}\" is not a place: a rank must be a positive whole number (1, 2, 3 …)",
+            trim(cell)
+        )),
+    }
+}
+
+/// `2009-05-04`, `2009/5/4`, `2009.5.4` or `2009年5月4日`; blank → `None`.
+pub fn date(cell: &str) -> Result<Option<NaiveDate>, String> {
+    let text = half_width(cell);
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let unified: String = text
+        .chars()
+        .map(|c| match c {
+            '/' | '.' | '年' | '月' => '-',
+            c => c,
+        })
+        .filter(|&c| c != '日')
+        .collect();
+    let parts: Vec<&str> = unified.split('-').collect();
+    let parsed = match parts.as_slice() {
+        [y, m, d] if y.len() == 4 => match (y.parse(), m.parse(), d.parse()) {
+            (Ok(y), Ok(m), Ok(d)) => NaiveDate::from_ymd_opt(y, m, d),
+            _ => None,
+        },
+        _ => None,
+    };
+    parsed
+        .map(Some)
+        .ok_or_else(|| format!("\"{}\" is not a date: write YYYY-MM-DD", trim(cell)))
+}
+
+/// An employee id, kept as text. Rejects ids a spreadsheet has already turned into numbers.
+pub fn id(cell: &str) -> Result<String, String> {
+    let text = half_width(cell);
+    if text.is_empty() {
+        return Err("the id is blank".to_string());
+    }
+    let upper = text.to_ascii_uppercase();
+    if let Some((mantissa, exponent)) = upper.split_once('E') {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        if digits(mantissa) && digits(exponent.trim_start_matches(['+', '-'])) {
+            return Err(format!(
+                "id \"{text}\" is in scientific notation: the spreadsheet turned it into a number and lost digits; format the id column as text (@) and export again"
+            ));
+        }
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn numbers_in_every_spreadsheet_spelling() {
+        assert_eq!(number("９２．５").unwrap(), Some(d("92.5")));
+        assert_eq!(number(" 95分 ").unwrap(), Some(d("95")));
+        assert_eq!(number("95%").unwrap(), Some(d("95")));
+        assert_eq!(number("1,234").unwrap(), Some(d("1234")));
+        assert_eq!(number("\u{3000}").unwrap(), None);
+        assert_eq!(number("88.00").unwrap(), Some(d("88")));
+        assert_eq!(number("9O").unwrap_err(), "\"9O\" is not a number");
+        assert_eq!(number("九十").unwrap_err(), "\"九十\" is not a number");
+        assert!(number("-").unwrap_err().contains("accounting-format zero"));
+        assert!(number("1,23").is_err());
+        assert!(number("1e3").is_err());
+    }
+
+    #[test]
+    fn ranks_dates_and_ids() {
+        assert_eq!(rank("第2名").unwrap(), Some(2));
+        assert_eq!(rank("").unwrap(), None);
+        assert!(rank("0").is_err() && rank("2.5").is_err() && rank("-1").is_err());
+        assert_eq!(date("2009/5/4").unwrap().unwrap().to_string(), "2009-05-04");
+        assert_eq!(
+            date("2009年5月4日").unwrap().unwrap().to_string(),
+            "2009-05-04"
+        );
+        assert!(date("2009-02-30").is_err());
+        assert_eq!(id(" 00123 ").unwrap(), "00123");
+        assert_eq!(id("００１２").unwrap(), "0012");
+        assert!(id("2.31E+13").unwrap_err().contains("scientific notation"));
+        assert_eq!(whole_yuan("150元").unwrap(), Some(d("150")));
+        assert!(whole_yuan("150.5").is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! Flat output: one row per person with the same fields as the JSON (award lines as one
+//! column per award key holding the amount paid). The flat rows also feed the XLSX writer.
+
+use super::{guard_formula, score_text, yuan};
+use crate::engine::awards::LineSource;
+use crate::engine::{MonthResult, PeriodResult, Report};
+use crate::model::PeriodKind;
+use rust_decimal::Decimal;
+
+/// A cell of flat output: text is guarded against formulas, numbers never are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(Decimal, String),
+    Empty,
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    fn score(v: Option<Decimal>, decimals: u32) -> Cell {
+        v.map_or(Cell::Empty, |v| {
+            Cell::Number(v, score_text(Some(v), decimals))
+        })
+    }
+
+    fn plain(v: Option<Decimal>) -> Cell {
+        v.map_or(Cell::Empty, |v| Cell::Number(v, super::plain(v)))
+    }
+
+    fn money(v: Decimal) -> Cell {
+        Cell::Number(v, yuan(v))
+    }
+
+    fn count(v: Option<u32>) -> Cell {
+        v.map_or(Cell::Empty, |n| {
+            Cell::Number(Decimal::from(n), n.to_string())
+        })
+    }
+
+    fn flag(b: bool) -> Cell {
+        Cell::text(if b { "true" } else { "false" })
+    }
+
+    /// The cell as CSV text.
+    pub fn as_csv(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(t) => guard_formula(t),
+            Cell::Number(_, t) => std::borrow::Cow::Borrowed(t),
+            Cell::Empty => std::borrow::Cow::Borrowed(""),
+        }
+    }
+}
+
+/// A header row and one row per person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flat {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+pub fn flatten(report: &Report) -> Flat {
+    match report {
+        Report::Month(m) => month(m),
+        Report::Period(p) => period(p),
+    }
+}
+
+fn month(m: &MonthResult) -> Flat {
+    let mut headers: Vec<String> = ["rank", "id", "name", "unit", "post"]
+        .map(String::from)
+        .to_vec();
+    headers.extend(m.item_names.iter().cloned());
+    headers.push("points".into());
+    let rows = m
+        .people
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                Cell::count(p.rank),
+                Cell::text(&p.id),
+                Cell::text(&p.name),
+                Cell::text(&p.unit),
+                Cell::text(&p.post),
+            ];
+            for item in &m.item_names {
+                let value = p
+                    .entry
+                    .as_ref()
+                    .and_then(|e| e.items.iter().find(|(n, _)| n == item))
+                    .map(|(_, v)| *v);
+                row.push(Cell::plain(value));
+            }
+            row.push(Cell::plain(p.entry.as_ref().map(|e| e.points)));
+            row
+        })
+        .collect();
+    Flat { headers, rows }
+}
+
+fn period(r: &PeriodResult) -> Flat {
+    let year = r.period.kind() == PeriodKind::Year;
+    let mut headers: Vec<String> = [
+        "rank",
+        "id",
+        "name",
+        "unit",
+        "post",
+        "management",
+        "active_at_end",
+        "vetoed",
+        "points",
+        "kpi",
+        "score",
+        "training",
+    ]
+    .map(String::from)
+    .to_vec();
+    if year {
+        headers.push("grade".into());
+    }
+    headers.extend(r.rules.iter().map(|rule| rule.key.clone()));
+    headers.push("payout".into());
+    if let Some(first) = r.people.first() {
+        headers.extend(first.quarter_payouts.iter().map(|(q, _)| q.to_string()));
+    }
+    if year {
+        headers.push("year_payout".into());
+    }
+    let rows = r
+        .people
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                Cell::count(p.rank),
+                Cell::text(&p.id),
+                Cell::text(&p.name),
+                Cell::text(&p.unit),
+                Cell::text(&p.post),
+                Cell::flag(p.management),
+                Cell::flag(p.active_at_end),
+                Cell::flag(p.veto.is_some()),
+                Cell::score(p.scored.points, r.decimals),
+                Cell::score(p.scored.kpi, r.decimals),
+                Cell::score(p.scored.score, r.decimals),
+                Cell::flag(p.training),
+            ];
+            if year {
+                row.push(p.grade.as_deref().map_or(Cell::Empty, Cell::text));
+            }
+            for rule in &r.rules {
+                let paid: Decimal = p
+                    .awards
+                    .iter()
+                    .filter(|l| l.source == LineSource::District && l.award == rule.key)
+                    .map(|l| l.paid)
+                    .sum();
+                row.push(Cell::money(paid));
+            }
+            row.push(Cell::money(p.payout));
+            row.extend(p.quarter_payouts.iter().map(|(_, v)| Cell::money(*v)));
+            if let Some(y) = p.year_payout {
+                row.push(Cell::money(y));
+            }
+            row
+        })
+        .collect();
+    Flat { headers, rows }
+}
+
+/// The byte encoding of CSV output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    /// Plain UTF-8 (for scripts).
+    Utf8,
+    /// UTF-8 with a BOM, so Excel/WPS open it without mojibake.
+    Utf8Bom,
+    /// GBK, for older Chinese spreadsheet tools.
+    Gbk,
+}
+
+/// Writes flat rows as CSV bytes in the given encoding.
+pub fn write(flat: &Flat, encoding: Encoding) -> Result<Vec<u8>, String> {
+    let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
+    let io = |e: ::csv::Error| e.to_string();
+    w.write_record(flat.headers.iter().map(|h| guard_formula(h).into_owned()))
+        .map_err(io)?;
+    for row in &flat.rows {
+        w.write_record(row.iter().map(|c| c.as_csv().into_owned()))
+            .map_err(io)?;
+    }
+    let utf8 = w.into_inner().map_err(|e| e.to_string())?;
+    match encoding {
+        Encoding::Utf8 => Ok(utf8),
+        Encoding::Utf8Bom => Ok([b"\xEF\xBB\xBF".as_slice(), &utf8].concat()),
+        Encoding::Gbk => {
+            let text = String::from_utf8(utf8).map_err(|e| e.to_string())?;
+            let (bytes, _, unmappable) = encoding_rs::GBK.encode(&text);
+            if unmappable {
+                return Err(
+                    "some text has no GBK form: write UTF-8 instead (--encoding utf8-bom)"
+                        .to_string(),
+                );
+            }
+            Ok(bytes.into_owned())
+        }
+    }
+}
