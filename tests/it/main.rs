@@ -1,0 +1,7 @@
+//! The one integration-test binary: every command driven through the real `cs-score`
+//! executable on temporary workspaces (see `support`).
+
+mod bad_input;
+mod properties;
+mod quarter;
+mod support;

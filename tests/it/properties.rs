@@ -1,0 +1,1 @@
+//! Property tests over generated workspaces: quotas, sums and determinism.
