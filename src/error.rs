@@ -13,10 +13,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(location: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem {
-            location: location.into(),
-            message: message.into(),
-        }
+        Problem { location: location.into(), message: message.into() }
     }
 
     pub fn at(file: &str, line: u64, message: impl Into<String>) -> Problem {
@@ -46,11 +43,7 @@ pub enum Error {
 }
 
 fn join_lines(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
 }
 
 impl Error {

@@ -44,24 +44,17 @@ impl Period {
     /// Parses `YYYY-MM`, `YYYYQn` (or `q`) and `YYYY`.
     pub fn parse(text: &str) -> Result<Period, String> {
         let t = text.trim();
-        let bad = || {
-            format!(
-                "\"{t}\" is not a period: write YYYY-MM (month), YYYYQn (quarter) or YYYY (year)"
-            )
-        };
+        let bad = || format!("\"{t}\" is not a period: write YYYY-MM (month), YYYYQn (quarter) or YYYY (year)");
         let year_of = |s: &str| -> Option<i32> {
-            (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| s.parse().ok())
-                .flatten()
+            (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
         };
         if let Some((y, m)) = t.split_once('-') {
             let year = year_of(y).ok_or_else(bad)?;
-            let month: u32 =
-                (m.len() <= 2 && !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
-                    .then(|| m.parse().ok())
-                    .flatten()
-                    .filter(|m| (1..=12).contains(m))
-                    .ok_or_else(bad)?;
+            let month: u32 = (m.len() <= 2 && !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| m.parse().ok())
+                .flatten()
+                .filter(|m| (1..=12).contains(m))
+                .ok_or_else(bad)?;
             return Ok(Period::Month { year, month });
         }
         if let Some(pos) = t.find(['Q', 'q']) {
@@ -99,27 +92,18 @@ impl Period {
             Period::Quarter { year, quarter } => (year, quarter * 3),
             Period::Year(year) => (year, 12),
         };
-        let next = if m == 12 {
-            NaiveDate::from_ymd_opt(y + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(y, m + 1, 1)
-        };
-        next.and_then(|d| d.pred_opt())
-            .expect("period dates are in chrono's range")
+        let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+        next.and_then(|d| d.pred_opt()).expect("period dates are in chrono's range")
     }
 
     /// The months the period covers, in order.
     pub fn months(&self) -> Vec<Period> {
         let (first, last) = (self.first_day(), self.last_day());
-        let count =
-            (last.year() - first.year()) * 12 + last.month() as i32 - first.month() as i32 + 1;
+        let count = (last.year() - first.year()) * 12 + last.month() as i32 - first.month() as i32 + 1;
         (0..count)
             .map(|k| {
                 let index = first.month() as i32 - 1 + k;
-                Period::Month {
-                    year: first.year() + index / 12,
-                    month: (index % 12 + 1) as u32,
-                }
+                Period::Month { year: first.year() + index / 12, month: (index % 12 + 1) as u32 }
             })
             .collect()
     }
@@ -127,14 +111,9 @@ impl Period {
     /// The quarters of a year (or the quarter itself, or the quarter holding a month).
     pub fn quarters(&self) -> Vec<Period> {
         match *self {
-            Period::Year(year) => (1..=4)
-                .map(|quarter| Period::Quarter { year, quarter })
-                .collect(),
+            Period::Year(year) => (1..=4).map(|quarter| Period::Quarter { year, quarter }).collect(),
             Period::Quarter { .. } => vec![*self],
-            Period::Month { year, month } => vec![Period::Quarter {
-                year,
-                quarter: (month + 2) / 3,
-            }],
+            Period::Month { year, month } => vec![Period::Quarter { year, quarter: month.div_ceil(3) }],
         }
     }
 
@@ -185,8 +164,7 @@ pub struct Person {
 impl Person {
     /// Active in a period: joined by its last day and not left before its first day.
     pub fn active_in(&self, period: &Period) -> bool {
-        self.joined.is_none_or(|j| j <= period.last_day())
-            && self.left.is_none_or(|l| l >= period.first_day())
+        self.joined.is_none_or(|j| j <= period.last_day()) && self.left.is_none_or(|l| l >= period.first_day())
     }
 
     /// Active at the end of a period: active in it and still there on its last day.
@@ -205,11 +183,7 @@ pub struct Roster {
 impl Roster {
     /// Builds the roster; the caller has already rejected duplicate ids.
     pub fn new(people: Vec<Person>) -> Roster {
-        let index = people
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
+        let index = people.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         Roster { people, index }
     }
 
@@ -290,20 +264,8 @@ mod tests {
 
     #[test]
     fn parses_every_period_spelling() {
-        assert_eq!(
-            Period::parse("2009-05").unwrap(),
-            Period::Month {
-                year: 2009,
-                month: 5
-            }
-        );
-        assert_eq!(
-            Period::parse("2009q2").unwrap(),
-            Period::Quarter {
-                year: 2009,
-                quarter: 2
-            }
-        );
+        assert_eq!(Period::parse("2009-05").unwrap(), Period::Month { year: 2009, month: 5 });
+        assert_eq!(Period::parse("2009q2").unwrap(), Period::Quarter { year: 2009, quarter: 2 });
         assert_eq!(Period::parse("2009Q4").unwrap().to_string(), "2009Q4");
         assert_eq!(Period::parse("2009").unwrap(), Period::Year(2009));
         for bad in ["2009-13", "2009Q5", "09", "2009-5x", "", "２００９"] {
@@ -342,10 +304,7 @@ mod tests {
             post: "p".into(),
             joined: NaiveDate::from_ymd_opt(2009, 5, 4),
             left: None,
-            source: Source {
-                file: "r".into(),
-                line: 2,
-            },
+            source: Source { file: "r".into(), line: 2 },
         };
         assert!(p.active_in(&q) && p.active_at_end(&q));
         assert!(!p.active_in(&Period::parse("2009-04").unwrap()));

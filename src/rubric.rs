@@ -207,10 +207,7 @@ impl Rubric {
 
     /// The points table for a post, if the rubric has one.
     pub fn table_for(&self, post: &str) -> Option<&PointsTable> {
-        self.points
-            .tables
-            .iter()
-            .find(|t| t.posts.iter().any(|p| p == post))
+        self.points.tables.iter().find(|t| t.posts.iter().any(|p| p == post))
     }
 
     /// Every item name of every table (bonus included), first occurrence order.
@@ -230,13 +227,7 @@ impl Rubric {
     pub fn points_ceiling(&self, post: &str) -> Decimal {
         let bonus = match self.table_for(post) {
             Some(t) => t.bonus_max(),
-            None => self
-                .points
-                .tables
-                .iter()
-                .map(|t| t.bonus_max())
-                .max()
-                .unwrap_or_default(),
+            None => self.points.tables.iter().map(|t| t.bonus_max()).max().unwrap_or_default(),
         };
         self.points.max + bonus
     }
@@ -262,17 +253,10 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, Vec<Problem>> {
             .unwrap_or_else(|| origin.to_string());
         vec![Problem::new(at, format!("not valid TOML: {}", e.message()))]
     })?;
-    let mut v = Check {
-        origin,
-        problems: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut v = Check { origin, problems: Vec::new(), warnings: Vec::new() };
     let rubric = v.rubric(&root);
     if v.problems.is_empty() {
-        Ok(Loaded {
-            rubric,
-            warnings: v.warnings,
-        })
+        Ok(Loaded { rubric, warnings: v.warnings })
     } else {
         Err(v.problems)
     }
@@ -280,9 +264,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, Vec<Problem>> {
 
 /// The built-in default rubric; a bug if it does not load.
 pub fn builtin() -> Rubric {
-    load(BUILTIN_HECHENG_2009, BUILTIN_NAME)
-        .map(|l| l.rubric)
-        .expect("the built-in rubric is valid")
+    load(BUILTIN_HECHENG_2009, BUILTIN_NAME).map(|l| l.rubric).expect("the built-in rubric is valid")
 }
 
 /// Walks the TOML tree, collecting every problem instead of stopping at the first.
@@ -296,18 +278,13 @@ const ENUM_HINT: &str = "allowed values";
 
 impl Check<'_> {
     fn problem(&mut self, path: &str, message: impl Into<String>) {
-        self.problems
-            .push(Problem::new(format!("{}: {path}", self.origin), message));
+        self.problems.push(Problem::new(format!("{}: {path}", self.origin), message));
     }
 
     fn known_keys(&mut self, table: &Table, path: &str, allowed: &[&str]) {
         for key in table.keys() {
             if !allowed.contains(&key.as_str()) {
-                let at = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
+                let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                 self.warnings.push(Problem::new(
                     format!("{}: {at}", self.origin),
                     format!("unknown key, ignored (known here: {})", allowed.join(", ")),
@@ -350,10 +327,7 @@ impl Check<'_> {
             None => None,
             Some(Value::String(s)) => Some(vec![s.trim().to_string()]),
             Some(Value::Array(items)) => {
-                let out: Option<Vec<String>> = items
-                    .iter()
-                    .map(|i| i.as_str().map(|s| s.trim().to_string()))
-                    .collect();
+                let out: Option<Vec<String>> = items.iter().map(|i| i.as_str().map(|s| s.trim().to_string())).collect();
                 if out.is_none() {
                     self.problem(&join(path, key), "must be a list of texts");
                 }
@@ -378,24 +352,14 @@ impl Check<'_> {
     }
 
     /// A decimal that must lie in [min, max] (max optional).
-    fn bounded(
-        &mut self,
-        table: &Table,
-        key: &str,
-        path: &str,
-        default: Decimal,
-        max: Option<Decimal>,
-    ) -> Decimal {
+    fn bounded(&mut self, table: &Table, key: &str, path: &str, default: Decimal, max: Option<Decimal>) -> Decimal {
         let Some(d) = self.decimal(table, key, path) else {
             return default;
         };
         if d < Decimal::ZERO {
             self.problem(&join(path, key), format!("must be ≥ 0, got {d}"));
         } else if let Some(m) = max.filter(|m| d > *m) {
-            self.problem(
-                &join(path, key),
-                format!("must be between 0 and {m}, got {d}"),
-            );
+            self.problem(&join(path, key), format!("must be between 0 and {m}, got {d}"));
         }
         d
     }
@@ -410,14 +374,7 @@ impl Check<'_> {
         Some(d)
     }
 
-    fn choice<T: Copy>(
-        &mut self,
-        table: &Table,
-        key: &str,
-        path: &str,
-        options: &[(&str, T)],
-        default: T,
-    ) -> T {
+    fn choice<T: Copy>(&mut self, table: &Table, key: &str, path: &str, options: &[(&str, T)], default: T) -> T {
         let Some(value) = table.get(key) else {
             return default;
         };
@@ -426,10 +383,7 @@ impl Check<'_> {
             Some((_, v)) => *v,
             None => {
                 let names: Vec<String> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-                self.problem(
-                    &join(path, key),
-                    format!("unknown value {value}; {ENUM_HINT}: {}", names.join(", ")),
-                );
+                self.problem(&join(path, key), format!("unknown value {value}; {ENUM_HINT}: {}", names.join(", ")));
                 default
             }
         }
@@ -459,34 +413,22 @@ impl Check<'_> {
             self.problem("policy.name", "is required: add [policy] with name = \"…\"");
         }
         self.known_keys(policy, "policy", &["name", "effective"]);
-        let policy_name = if root.contains_key("policy") {
-            self.required_string(policy, "name", "policy")
-        } else {
-            String::new()
-        };
+        let policy_name =
+            if root.contains_key("policy") { self.required_string(policy, "name", "policy") } else { String::new() };
         let effective = self.string(policy, "effective", "policy").and_then(|s| {
             let d = NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
             if d.is_none() {
-                self.problem(
-                    "policy.effective",
-                    format!("\"{s}\" is not a date YYYY-MM-DD"),
-                );
+                self.problem("policy.effective", format!("\"{s}\" is not a date YYYY-MM-DD"));
             }
             d
         });
 
         let org = self.sub(root, "org", "").unwrap_or(&empty);
         self.known_keys(org, "org", &["department", "management_posts"]);
-        let department = self
-            .string(org, "department", "org")
-            .unwrap_or_else(|| "客户服务部".to_string());
+        let department = self.string(org, "department", "org").unwrap_or_else(|| "客户服务部".to_string());
         let management_posts = self
             .strings(org, "management_posts", "org")
-            .unwrap_or_else(|| {
-                ["部长", "副部长", "中心主任", "厅经理"]
-                    .map(String::from)
-                    .to_vec()
-            });
+            .unwrap_or_else(|| ["部长", "副部长", "中心主任", "厅经理"].map(String::from).to_vec());
 
         let score_t = self.sub_or(root, "score", &empty);
         let score = self.score(score_t);
@@ -523,22 +465,14 @@ impl Check<'_> {
                 quota_t,
                 "rounding",
                 "quota",
-                &[
-                    ("half_up", Rounding::HalfUp),
-                    ("floor", Rounding::Floor),
-                    ("ceil", Rounding::Ceil),
-                ],
+                &[("half_up", Rounding::HalfUp), ("floor", Rounding::Floor), ("ceil", Rounding::Ceil)],
                 Rounding::HalfUp,
             ),
             base: self.choice(
                 quota_t,
                 "base",
                 "quota",
-                &[
-                    ("headcount", QuotaBase::Headcount),
-                    ("staff", QuotaBase::Staff),
-                    ("eligible", QuotaBase::Eligible),
-                ],
+                &[("headcount", QuotaBase::Headcount), ("staff", QuotaBase::Staff), ("eligible", QuotaBase::Eligible)],
                 QuotaBase::Headcount,
             ),
             ties: self.choice(
@@ -551,9 +485,7 @@ impl Check<'_> {
         };
 
         let awards = self.awards(root, &department);
-        let training = self
-            .sub(root, "training", "")
-            .map(|t| self.training(t, &department));
+        let training = self.sub(root, "training", "").map(|t| self.training(t, &department));
         let grades = self.grades(root);
 
         let hi = self.sub_or(root, "highest_only", &empty);
@@ -588,25 +520,12 @@ impl Check<'_> {
     }
 
     fn score(&mut self, t: &Table) -> ScoreRules {
-        self.known_keys(
-            t,
-            "score",
-            &[
-                "points_weight",
-                "kpi_weight",
-                "decimals",
-                "annual_points",
-                "missing_month",
-            ],
-        );
+        self.known_keys(t, "score", &["points_weight", "kpi_weight", "decimals", "annual_points", "missing_month"]);
         let decimals = match t.get("decimals") {
             None => 2,
             Some(Value::Integer(n)) if (0..=10).contains(n) => *n as u32,
             Some(other) => {
-                self.problem(
-                    "score.decimals",
-                    format!("must be a whole number 0 to 10, got {other}"),
-                );
+                self.problem("score.decimals", format!("must be a whole number 0 to 10, got {other}"));
                 2
             }
         };
@@ -640,26 +559,16 @@ impl Check<'_> {
         let max = self.bounded(t, "max", "points", Decimal::from(100), None);
         let mut tables = Vec::new();
         let mut posts_seen = HashSet::new();
-        for (i, table) in self
-            .array_of_tables(t, "table", "points.table")
-            .into_iter()
-            .enumerate()
-        {
+        for (i, table) in self.array_of_tables(t, "table", "points.table").into_iter().enumerate() {
             let path = format!("points.table[{}]", i + 1);
             self.known_keys(table, &path, &["posts", "items", "bonus"]);
             let posts = self.strings(table, "posts", &path).unwrap_or_default();
             if posts.is_empty() {
-                self.problem(
-                    &join(&path, "posts"),
-                    "is required: the posts this table scores",
-                );
+                self.problem(&join(&path, "posts"), "is required: the posts this table scores");
             }
             for post in &posts {
                 if !posts_seen.insert(post.clone()) {
-                    self.problem(
-                        &join(&path, "posts"),
-                        format!("post \"{post}\" is in two tables"),
-                    );
+                    self.problem(&join(&path, "posts"), format!("post \"{post}\" is in two tables"));
                 }
             }
             let items = self.items(table, "items", &path);
@@ -670,11 +579,7 @@ impl Check<'_> {
                     self.problem(&path, format!("item \"{}\" appears twice", item.name));
                 }
             }
-            tables.push(PointsTable {
-                posts,
-                items,
-                bonus,
-            });
+            tables.push(PointsTable { posts, items, bonus });
         }
         PointsRules { max, tables }
     }
@@ -735,16 +640,8 @@ impl Check<'_> {
     fn awards(&mut self, root: &Table, department: &str) -> Vec<AwardRule> {
         let mut keys = HashSet::new();
         let mut out = Vec::new();
-        for (i, t) in self
-            .array_of_tables(root, "award", "award")
-            .into_iter()
-            .enumerate()
-        {
-            let key_text = t
-                .get("key")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .unwrap_or("");
+        for (i, t) in self.array_of_tables(root, "award", "award").into_iter().enumerate() {
+            let key_text = t.get("key").and_then(Value::as_str).map(str::trim).unwrap_or("");
             let path = if key_text.is_empty() {
                 format!("award[{}]", i + 1)
             } else {
@@ -771,17 +668,11 @@ impl Check<'_> {
             );
             let key = self.required_string(t, "key", &path);
             if !key.is_empty() && !keys.insert(key.clone()) {
-                self.problem(
-                    &join(&path, "key"),
-                    format!("duplicate award key \"{key}\": keys must be unique"),
-                );
+                self.problem(&join(&path, "key"), format!("duplicate award key \"{key}\": keys must be unique"));
             }
             let name = self.required_string(t, "name", &path);
             if !t.contains_key("period") {
-                self.problem(
-                    &join(&path, "period"),
-                    "is required: \"quarter\" or \"year\"",
-                );
+                self.problem(&join(&path, "period"), "is required: \"quarter\" or \"year\"");
             }
             let period = self.choice(
                 t,
@@ -796,10 +687,7 @@ impl Check<'_> {
                 None => None,
                 Some(Value::Integer(n)) if *n >= 1 && *n <= u32::MAX as i64 => Some(*n as u32),
                 Some(other) => {
-                    self.problem(
-                        &join(&path, "rank_at_most"),
-                        format!("must be a positive whole number, got {other}"),
-                    );
+                    self.problem(&join(&path, "rank_at_most"), format!("must be a positive whole number, got {other}"));
                     None
                 }
             };
@@ -807,30 +695,21 @@ impl Check<'_> {
                 t,
                 "repeat",
                 &path,
-                &[
-                    ("once", Repeat::Once),
-                    ("per_occurrence", Repeat::PerOccurrence),
-                ],
+                &[("once", Repeat::Once), ("per_occurrence", Repeat::PerOccurrence)],
                 Repeat::Once,
             );
             let department_scope = || Scope(vec![department.to_string()]);
-            let management =
-                self.amount(t, "management_amount", &path)
-                    .map(|amount| ManagementPart {
-                        scope: self
-                            .scope(t, "management_scope", &path)
-                            .unwrap_or_else(department_scope),
-                        amount,
-                    });
+            let management = self.amount(t, "management_amount", &path).map(|amount| ManagementPart {
+                scope: self.scope(t, "management_scope", &path).unwrap_or_else(department_scope),
+                amount,
+            });
             let share = t
                 .contains_key("staff_share")
                 .then(|| self.bounded(t, "staff_share", &path, Decimal::ZERO, Some(Decimal::ONE)));
             let staff_amount = self.amount(t, "staff_amount", &path);
             let staff = match (share, staff_amount) {
                 (Some(share), Some(amount)) => Some(StaffPart {
-                    scope: self
-                        .scope(t, "staff_scope", &path)
-                        .unwrap_or_else(department_scope),
+                    scope: self.scope(t, "staff_scope", &path).unwrap_or_else(department_scope),
                     share,
                     amount,
                 }),
@@ -845,18 +724,7 @@ impl Check<'_> {
                 }
             };
             let group = self.string(t, "group", &path);
-            out.push(AwardRule {
-                key,
-                name,
-                period,
-                event,
-                unit,
-                rank_at_most,
-                repeat,
-                management,
-                staff,
-                group,
-            });
+            out.push(AwardRule { key, name, period, event, unit, rank_at_most, repeat, management, staff, group });
         }
         out
     }
@@ -864,12 +732,8 @@ impl Check<'_> {
     fn training(&mut self, t: &Table, department: &str) -> Training {
         self.known_keys(t, "training", &["event", "unit", "scope", "shares"]);
         let event = self.required_string(t, "event", "training");
-        let unit = self
-            .string(t, "unit", "training")
-            .unwrap_or_else(|| department.to_string());
-        let scope = self
-            .scope(t, "scope", "training")
-            .unwrap_or_else(|| Scope(vec![department.to_string()]));
+        let unit = self.string(t, "unit", "training").unwrap_or_else(|| department.to_string());
+        let scope = self.scope(t, "scope", "training").unwrap_or_else(|| Scope(vec![department.to_string()]));
         let mut shares = Vec::new();
         match t.get("shares") {
             None => {}
@@ -878,49 +742,28 @@ impl Check<'_> {
                     let at = format!("training.shares[{}]", i + 1);
                     match to_decimal(v) {
                         Some(d) if d >= Decimal::ZERO && d <= Decimal::ONE => shares.push(d),
-                        Some(d) => {
-                            self.problem(&at, format!("a share must be between 0 and 1, got {d}"))
-                        }
+                        Some(d) => self.problem(&at, format!("a share must be between 0 and 1, got {d}")),
                         None => self.problem(&at, "must be a number"),
                     }
                 }
             }
-            Some(_) => self.problem(
-                "training.shares",
-                "must be a list of shares, e.g. [0.30, 0.20]",
-            ),
+            Some(_) => self.problem("training.shares", "must be a list of shares, e.g. [0.30, 0.20]"),
         }
-        Training {
-            event,
-            unit,
-            scope,
-            shares,
-        }
+        Training { event, unit, scope, shares }
     }
 
     fn grades(&mut self, root: &Table) -> Vec<Grade> {
         let mut out = Vec::new();
-        for (i, t) in self
-            .array_of_tables(root, "grade", "grade")
-            .into_iter()
-            .enumerate()
-        {
+        for (i, t) in self.array_of_tables(root, "grade", "grade").into_iter().enumerate() {
             let path = format!("grade[{}]", i + 1);
             self.known_keys(t, &path, &["name", "share"]);
             let name = self.required_string(t, "name", &path);
             let share = self.bounded(t, "share", &path, Decimal::ZERO, Some(Decimal::ONE));
             out.push(Grade { name, share });
         }
-        let total: Decimal = out
-            .iter()
-            .take(out.len().saturating_sub(1))
-            .map(|g| g.share)
-            .sum();
+        let total: Decimal = out.iter().take(out.len().saturating_sub(1)).map(|g| g.share).sum();
         if total > Decimal::ONE {
-            self.problem(
-                "grade",
-                format!("the shares of the bands before the last add up to {total}, over 1"),
-            );
+            self.problem("grade", format!("the shares of the bands before the last add up to {total}, over 1"));
         }
         out
     }
@@ -962,10 +805,7 @@ mod tests {
     #[test]
     fn toml_floats_become_their_shortest_decimal() {
         assert_eq!(to_decimal(&Value::Float(0.3)), Some(d("0.3")));
-        assert_eq!(
-            to_decimal(&Value::Float(0.1 + 0.2)),
-            Some(d("0.30000000000000004"))
-        );
+        assert_eq!(to_decimal(&Value::Float(0.1 + 0.2)), Some(d("0.30000000000000004")));
         assert_eq!(to_decimal(&Value::Integer(7)), Some(d("7")));
     }
 
@@ -1006,34 +846,23 @@ event = "e"
         let problems = load(text, "r.toml").err().unwrap();
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         let all = lines.join("\n");
+        assert!(all.contains("r.toml: score.points_weight: must be ≥ 0, got -0.4"), "{all}");
         assert!(
-            all.contains("r.toml: score.points_weight: must be ≥ 0, got -0.4"),
+            all.contains(
+                "r.toml: quota.rounding: unknown value \"nearest\"; allowed values: \"half_up\", \"floor\", \"ceil\""
+            ),
             "{all}"
         );
-        assert!(all.contains("r.toml: quota.rounding: unknown value \"nearest\"; allowed values: \"half_up\", \"floor\", \"ceil\""), "{all}");
-        assert!(
-            all.contains("award[1] (a).staff_share: must be between 0 and 1, got 1.5"),
-            "{all}"
-        );
-        assert!(
-            all.contains("award[2] (a).key: duplicate award key \"a\""),
-            "{all}"
-        );
-        assert!(
-            all.contains("award[2] (a).period: unknown value \"month\""),
-            "{all}"
-        );
+        assert!(all.contains("award[1] (a).staff_share: must be between 0 and 1, got 1.5"), "{all}");
+        assert!(all.contains("award[2] (a).key: duplicate award key \"a\""), "{all}");
+        assert!(all.contains("award[2] (a).period: unknown value \"month\""), "{all}");
         assert_eq!(lines.len(), 5, "{all}");
     }
 
     #[test]
     fn syntax_errors_name_line_and_column() {
         let problems = load("[policy]\nname = \n", "r.toml").err().unwrap();
-        assert!(
-            problems[0].location.starts_with("r.toml:2:"),
-            "{:?}",
-            problems
-        );
+        assert!(problems[0].location.starts_with("r.toml:2:"), "{:?}", problems);
     }
 
     #[test]

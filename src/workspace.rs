@@ -54,10 +54,7 @@ impl Workspace {
         let root = match dir {
             Some(d) => {
                 if !d.join(CONFIG_FILE).is_file() {
-                    return Err(no_workspace(&format!(
-                        "{} has no {CONFIG_FILE}",
-                        d.display()
-                    )));
+                    return Err(no_workspace(&format!("{} has no {CONFIG_FILE}", d.display())));
                 }
                 d.to_path_buf()
             }
@@ -67,17 +64,12 @@ impl Workspace {
                 cwd.ancestors()
                     .find(|a| a.join(CONFIG_FILE).is_file())
                     .map(Path::to_path_buf)
-                    .ok_or_else(|| {
-                        no_workspace(&format!(
-                            "no {CONFIG_FILE} in {} or its parents",
-                            cwd.display()
-                        ))
-                    })?
+                    .ok_or_else(|| no_workspace(&format!("no {CONFIG_FILE} in {} or its parents", cwd.display())))?
             }
         };
         let text = read_text(&root.join(CONFIG_FILE), CONFIG_FILE)?;
-        let config: Config = toml::from_str(&text)
-            .map_err(|e| Error::one(CONFIG_FILE, e.message().trim().to_string()))?;
+        let config: Config =
+            toml::from_str(&text).map_err(|e| Error::one(CONFIG_FILE, e.message().trim().to_string()))?;
         Ok(Workspace { root, config })
     }
 
@@ -93,24 +85,16 @@ impl Workspace {
     /// Loads the rubric named by `--rubric` or the workspace; returns it with its warnings.
     pub fn rubric(&self, override_path: Option<&Path>) -> Result<(Rubric, Vec<Problem>)> {
         let (text, origin) = match override_path {
-            Some(p) if p.to_str() == Some(rubric::BUILTIN_NAME) => (
-                rubric::BUILTIN_HECHENG_2009.to_string(),
-                rubric::BUILTIN_NAME.to_string(),
-            ),
-            Some(p) => (
-                read_text(p, &p.display().to_string())?,
-                p.display().to_string(),
-            ),
-            None if self.config.rubric == rubric::BUILTIN_NAME => (
-                rubric::BUILTIN_HECHENG_2009.to_string(),
-                rubric::BUILTIN_NAME.to_string(),
-            ),
+            Some(p) if p.to_str() == Some(rubric::BUILTIN_NAME) => {
+                (rubric::BUILTIN_HECHENG_2009.to_string(), rubric::BUILTIN_NAME.to_string())
+            }
+            Some(p) => (read_text(p, &p.display().to_string())?, p.display().to_string()),
+            None if self.config.rubric == rubric::BUILTIN_NAME => {
+                (rubric::BUILTIN_HECHENG_2009.to_string(), rubric::BUILTIN_NAME.to_string())
+            }
             None => {
                 let p = self.root.join(&self.config.rubric);
-                (
-                    read_text(&p, &self.config.rubric)?,
-                    self.config.rubric.clone(),
-                )
+                (read_text(&p, &self.config.rubric)?, self.config.rubric.clone())
             }
         };
         let loaded = rubric::load(&text, &origin)?;
@@ -122,17 +106,12 @@ impl Workspace {
     pub fn load(&self, rubric: &Rubric, period: &Period) -> Result<Loaded> {
         let aliases = &self.config.columns.aliases;
         let mut found = Findings::default();
-        let roster_table = self
-            .table("roster.csv", files::ROSTER, aliases, true)?
-            .expect("required file");
+        let roster_table = self.table("roster.csv", files::ROSTER, aliases, true)?.expect("required file");
         let roster = files::roster(&roster_table, &mut found);
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));
         }
-        let mut data = Dataset {
-            roster,
-            ..Dataset::default()
-        };
+        let mut data = Dataset { roster, ..Dataset::default() };
         let months = period.months();
         let quarters = period.quarters();
         for (name, month) in self.period_files("points")? {
@@ -180,20 +159,11 @@ impl Workspace {
             found.problems.sort();
             return Err(Error::Problems(found.problems));
         }
-        Ok(Loaded {
-            data,
-            warnings: found.warnings,
-        })
+        Ok(Loaded { data, warnings: found.warnings })
     }
 
     /// Reads and parses one data file; `Ok(None)` when an optional file is absent.
-    fn table(
-        &self,
-        relative: &str,
-        columns: &[Column],
-        aliases: &Aliases,
-        required: bool,
-    ) -> Result<Option<Table>> {
+    fn table(&self, relative: &str, columns: &[Column], aliases: &Aliases, required: bool) -> Result<Option<Table>> {
         let path = self.data_dir().join(relative);
         let display = self.display(relative);
         match std::fs::read(&path) {
@@ -214,25 +184,15 @@ impl Workspace {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => {
-                return Err(Error::one(
-                    self.display(folder),
-                    format!("cannot be read: {e}"),
-                ))
-            }
+            Err(e) => return Err(Error::one(self.display(folder), format!("cannot be read: {e}"))),
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
-            let Some(stem) = name
-                .strip_suffix(".csv")
-                .or_else(|| name.strip_suffix(".CSV"))
-            else {
+            let Some(stem) = name.strip_suffix(".csv").or_else(|| name.strip_suffix(".CSV")) else {
                 continue;
             };
             if let Ok(p) = Period::parse(stem) {
-                if !matches!(p, Period::Year(_))
-                    && (folder == "kpi" || matches!(p, Period::Month { .. }))
-                {
+                if !matches!(p, Period::Year(_)) && (folder == "kpi" || matches!(p, Period::Month { .. })) {
                     out.insert(format!("{folder}/{name}"), p);
                 }
             }
@@ -255,9 +215,6 @@ fn no_workspace(why: &str) -> Error {
 }
 
 fn read_text(path: &Path, display: &str) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::one(display.to_string(), format!("cannot be read: {e}")))?;
-    crate::read::decode(&bytes)
-        .map(|(t, _)| t.into_owned())
-        .map_err(|m| Error::one(display.to_string(), m))
+    let bytes = std::fs::read(path).map_err(|e| Error::one(display.to_string(), format!("cannot be read: {e}")))?;
+    crate::read::decode(&bytes).map(|(t, _)| t.into_owned()).map_err(|m| Error::one(display.to_string(), m))
 }

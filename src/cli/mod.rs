@@ -1,6 +1,7 @@
 //! The command line: clap types, and resolving what the user typed plus the workspace into
 //! one `Context` before any work. Each subcommand lives in its own file.
 
+pub mod explain;
 pub mod init;
 pub mod output;
 pub mod report;
@@ -77,6 +78,9 @@ pub enum Command {
     Month {
         /// YYYY-MM
         period: String,
+        /// For a public notice board: names as 张*伟, IDs hidden
+        #[arg(long)]
+        mask: bool,
     },
     /// Quarterly ranking, training slots, award lines and payouts
     Quarter {
@@ -87,6 +91,13 @@ pub enum Command {
     Year {
         /// YYYY
         period: String,
+    },
+    /// Every step behind one person's numbers for a month, quarter or year
+    Explain {
+        /// YYYY-MM, YYYYQn or YYYY
+        period: String,
+        /// The person's id
+        id: String,
     },
 }
 
@@ -104,26 +115,10 @@ impl Context {
         let (rubric, warnings) = workspace.rubric(global.rubric.as_deref())?;
         let lang = global
             .lang
-            .or_else(|| {
-                workspace
-                    .config
-                    .lang
-                    .as_deref()
-                    .and_then(Lang::from_setting)
-            })
-            .or_else(|| {
-                std::env::var("LANG")
-                    .ok()
-                    .as_deref()
-                    .and_then(Lang::from_setting)
-            })
+            .or_else(|| workspace.config.lang.as_deref().and_then(Lang::from_setting))
+            .or_else(|| std::env::var("LANG").ok().as_deref().and_then(Lang::from_setting))
             .unwrap_or(Lang::Zh);
-        Ok(Context {
-            workspace,
-            rubric,
-            lang,
-            warnings,
-        })
+        Ok(Context { workspace, rubric, lang, warnings })
     }
 }
 
@@ -146,12 +141,9 @@ pub fn run(cli: Cli) -> Result<()> {
     use crate::model::PeriodKind;
     match &cli.command {
         Command::Init { dir, example } => init::run(dir.as_deref(), *example, &cli.global),
-        Command::Month { period } => {
-            report::run(&cli.global, period_arg(period, PeriodKind::Month)?)
-        }
-        Command::Quarter { period } => {
-            report::run(&cli.global, period_arg(period, PeriodKind::Quarter)?)
-        }
-        Command::Year { period } => report::run(&cli.global, period_arg(period, PeriodKind::Year)?),
+        Command::Month { period, mask } => report::run(&cli.global, period_arg(period, PeriodKind::Month)?, *mask),
+        Command::Quarter { period } => report::run(&cli.global, period_arg(period, PeriodKind::Quarter)?, false),
+        Command::Year { period } => report::run(&cli.global, period_arg(period, PeriodKind::Year)?, false),
+        Command::Explain { period, id } => explain::run(&cli.global, Period::parse(period).map_err(Error::Usage)?, id),
     }
 }

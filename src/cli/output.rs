@@ -11,10 +11,7 @@ pub fn to_stdout(bytes: &[u8]) -> Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::one(
-            "standard output",
-            format!("cannot be written: {e}"),
-        )),
+        Err(e) => Err(Error::one("standard output", format!("cannot be written: {e}"))),
     }
 }
 
@@ -26,10 +23,7 @@ pub fn to_file(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::File::create(&temp)
         .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))

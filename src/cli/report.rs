@@ -7,38 +7,38 @@ use crate::error::{Error, Problem, Result};
 use crate::model::Period;
 use crate::report::{self, csv::Encoding};
 
-pub fn run(global: &Global, period: Period) -> Result<()> {
-    let ctx = Context::resolve(global)?;
-    let loaded = ctx.workspace.load(&ctx.rubric, &period)?;
-    let mut result = engine::run(
-        &period,
-        &ctx.rubric,
-        &loaded.data,
-        &ctx.workspace.config.data,
-    )?;
-    let mut warnings = ctx.warnings.clone();
-    warnings.extend(loaded.warnings);
-    match &mut result {
-        Report::Month(m) => {
-            warnings.append(&mut m.warnings);
-            m.warnings = warnings.clone();
-        }
-        Report::Period(p) => {
-            warnings.append(&mut p.warnings);
-            p.warnings = warnings.clone();
-        }
+pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
+    let (ctx, mut result, warnings) = compute(global, period)?;
+    if let (true, Report::Month(m)) = (mask, &mut result) {
+        report::mask_month(m);
     }
-    finish(global, &ctx, &result, &warnings)
+    report_warnings(global, &warnings)?;
+    let bytes = render(global, &ctx, &result)?;
+    emit(global, &bytes)
 }
 
-/// Shows warnings (or, with --strict, fails on them), then renders and writes the report.
-pub fn finish(global: &Global, ctx: &Context, result: &Report, warnings: &[Problem]) -> Result<()> {
+/// Resolves the context, loads the period's files and runs the engine; the report carries
+/// every warning (rubric, reading, engine), which are also returned for stderr.
+pub fn compute(global: &Global, period: Period) -> Result<(Context, Report, Vec<Problem>)> {
+    let ctx = Context::resolve(global)?;
+    let loaded = ctx.workspace.load(&ctx.rubric, &period)?;
+    let mut result = engine::run(&period, &ctx.rubric, &loaded.data, &ctx.workspace.config.data)?;
+    let mut warnings = ctx.warnings.clone();
+    warnings.extend(loaded.warnings);
+    let engine_warnings = match &mut result {
+        Report::Month(m) => &mut m.warnings,
+        Report::Period(p) => &mut p.warnings,
+    };
+    warnings.append(engine_warnings);
+    engine_warnings.clone_from(&warnings);
+    Ok((ctx, result, warnings))
+}
+
+/// Shows warnings on stderr, or with --strict fails on them before anything is written.
+pub fn report_warnings(global: &Global, warnings: &[Problem]) -> Result<()> {
     if global.strict && !warnings.is_empty() {
         let mut problems = warnings.to_vec();
-        problems.push(Problem::new(
-            "",
-            "--strict: warnings are errors; nothing was written",
-        ));
+        problems.push(Problem::new("", "--strict: warnings are errors; nothing was written"));
         return Err(Error::Problems(problems));
     }
     if !global.quiet {
@@ -46,29 +46,27 @@ pub fn finish(global: &Global, ctx: &Context, result: &Report, warnings: &[Probl
             eprintln!("{w}");
         }
     }
-    let bytes = match global.format {
+    Ok(())
+}
+
+/// Renders a report in the chosen format.
+fn render(global: &Global, ctx: &Context, result: &Report) -> Result<Vec<u8>> {
+    Ok(match global.format {
         Format::Table => report::table::render(result, ctx.lang).into_bytes(),
         Format::Json => report::json::render(result).into_bytes(),
         Format::Csv => {
-            let default = if global.output.is_some() {
-                Encoding::Utf8Bom
-            } else {
-                Encoding::Utf8
-            };
-            report::csv::write(
-                &report::csv::flatten(result),
-                global.encoding.unwrap_or(default),
-            )
-            .map_err(|m| Error::one("csv output", m))?
+            let default = if global.output.is_some() { Encoding::Utf8Bom } else { Encoding::Utf8 };
+            report::csv::write(&report::csv::flatten(result), global.encoding.unwrap_or(default))
+                .map_err(|m| Error::one("csv output", m))?
         }
-        Format::Xlsx => {
-            return Err(Error::Usage(
-                "--format xlsx is not available for this command yet".into(),
-            ))
-        }
-    };
+        Format::Xlsx => return Err(Error::Usage("--format xlsx is not available for this command yet".into())),
+    })
+}
+
+/// Writes bytes to --output (atomically) or standard output.
+pub fn emit(global: &Global, bytes: &[u8]) -> Result<()> {
     match &global.output {
-        Some(path) => output::to_file(path, &bytes),
-        None => output::to_stdout(&bytes),
+        Some(path) => output::to_file(path, bytes),
+        None => output::to_stdout(bytes),
     }
 }

@@ -87,16 +87,8 @@ fn in_scope(scope: &Scope, unit: &str, rubric: &Rubric) -> bool {
 }
 
 /// The base a quota is taken of (SPEC § 4 "Awards").
-fn base(
-    kind: QuotaBase,
-    people: &[Standing],
-    scope: &Scope,
-    candidates: usize,
-    rubric: &Rubric,
-) -> usize {
-    let at_end = people
-        .iter()
-        .filter(|p| p.active_at_end && in_scope(scope, &p.unit, rubric));
+fn base(kind: QuotaBase, people: &[Standing], scope: &Scope, candidates: usize, rubric: &Rubric) -> usize {
+    let at_end = people.iter().filter(|p| p.active_at_end && in_scope(scope, &p.unit, rubric));
     match kind {
         QuotaBase::Headcount => at_end.count(),
         QuotaBase::Staff => at_end.filter(|p| !p.management).count(),
@@ -106,26 +98,11 @@ fn base(
 
 /// Ranked candidates in scope, active at end, not vetoed (and, when `staff_only`, not
 /// management), in ranking order — `people` is already in ranking order.
-fn candidates(
-    people: &[Standing],
-    scope: &Scope,
-    staff_only: bool,
-    rubric: &Rubric,
-) -> Vec<Candidate> {
+fn candidates(people: &[Standing], scope: &Scope, staff_only: bool, rubric: &Rubric) -> Vec<Candidate> {
     people
         .iter()
-        .filter(|p| {
-            p.active_at_end
-                && !p.vetoed
-                && !(staff_only && p.management)
-                && in_scope(scope, &p.unit, rubric)
-        })
-        .filter_map(|p| {
-            p.rank.map(|rank| Candidate {
-                id: p.id.clone(),
-                rank,
-            })
-        })
+        .filter(|p| p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, &p.unit, rubric))
+        .filter_map(|p| p.rank.map(|rank| Candidate { id: p.id.clone(), rank }))
         .collect()
 }
 
@@ -149,14 +126,7 @@ pub fn fire_rules(
         let cut = rule.staff.as_ref().filter(|_| fired > 0).map(|staff| {
             let c = candidates(people, &staff.scope, true, rubric);
             let b = base(rubric.quota.base, people, &staff.scope, c.len(), rubric);
-            quota::select(
-                c,
-                staff.share,
-                rubric.quota.base,
-                b,
-                rubric.quota.rounding,
-                rubric.quota.ties,
-            )
+            quota::select(c, staff.share, rubric.quota.base, b, rubric.quota.rounding, rubric.quota.ties)
         });
         let mut recipients = BTreeSet::new();
         for firing in 0..fired {
@@ -174,11 +144,7 @@ pub fn fire_rules(
             };
             if let Some(m) = &rule.management {
                 for (i, p) in people.iter().enumerate() {
-                    if p.management
-                        && p.active_at_end
-                        && !p.vetoed
-                        && in_scope(&m.scope, &p.unit, rubric)
-                    {
+                    if p.management && p.active_at_end && !p.vetoed && in_scope(&m.scope, &p.unit, rubric) {
                         lines[i].push(line(Part::Management, m.amount));
                         recipients.insert(i);
                     }
@@ -210,19 +176,12 @@ fn fires(rule: &AwardRule, period: &Period, row: &EventRow) -> bool {
     in_period(period, &row.period)
         && row.event == rule.event
         && rule.unit.as_ref().is_none_or(|u| *u == row.unit)
-        && rule
-            .rank_at_most
-            .is_none_or(|max| row.rank.is_some_and(|r| r <= max))
+        && rule.rank_at_most.is_none_or(|max| row.rank.is_some_and(|r| r <= max))
 }
 
 /// The quarter's training slots: the department's best place among the training event's
 /// rows decides the share; `None` when there is no such row.
-pub fn training(
-    period: &Period,
-    rubric: &Rubric,
-    people: &[Standing],
-    events: &[EventRow],
-) -> Option<TrainingOutcome> {
+pub fn training(period: &Period, rubric: &Rubric, people: &[Standing], events: &[EventRow]) -> Option<TrainingOutcome> {
     let t = rubric.training.as_ref()?;
     if period.kind() != PeriodKind::Quarter {
         return None;
@@ -233,27 +192,11 @@ pub fn training(
         .filter_map(|e| e.rank.map(|r| (r, e)))
         .min_by_key(|(r, _)| *r)?;
     let place = best.0;
-    let share = t
-        .shares
-        .get(place as usize - 1)
-        .copied()
-        .unwrap_or(Decimal::ZERO);
+    let share = t.shares.get(place as usize - 1).copied().unwrap_or(Decimal::ZERO);
     let c = candidates(people, &t.scope, false, rubric);
     let b = base(rubric.quota.base, people, &t.scope, c.len(), rubric);
-    let cut = quota::select(
-        c,
-        share,
-        rubric.quota.base,
-        b,
-        rubric.quota.rounding,
-        rubric.quota.ties,
-    );
-    Some(TrainingOutcome {
-        place,
-        row: best.1.source.clone(),
-        share,
-        cut,
-    })
+    let cut = quota::select(c, share, rubric.quota.base, b, rubric.quota.rounding, rubric.quota.ties);
+    Some(TrainingOutcome { place, row: best.1.source.clone(), share, cut })
 }
 
 /// The city company's lines for a person in the period.
@@ -292,10 +235,7 @@ pub fn net(lines: &mut [AwardLine], netting: CityNetting) {
             .map(|l| (l.amount, l.award.clone()));
         let mut winner: Option<usize> = None;
         for (i, l) in lines.iter().enumerate() {
-            if in_group(l)
-                && l.source == LineSource::District
-                && winner.is_none_or(|w| l.amount > lines[w].amount)
-            {
+            if in_group(l) && l.source == LineSource::District && winner.is_none_or(|w| l.amount > lines[w].amount) {
                 winner = Some(i);
             }
         }
@@ -336,31 +276,17 @@ mod tests {
             award: award.into(),
             name: award.into(),
             source,
-            part: if source == LineSource::City {
-                Part::City
-            } else {
-                Part::Staff
-            },
+            part: if source == LineSource::City { Part::City } else { Part::Staff },
             group: group.map(String::from),
             amount: d(amount),
-            paid: if source == LineSource::City {
-                Decimal::ZERO
-            } else {
-                d(amount)
-            },
+            paid: if source == LineSource::City { Decimal::ZERO } else { d(amount) },
             superseded_by: None,
-            origin: Source {
-                file: "e".into(),
-                line: 1,
-            },
+            origin: Source { file: "e".into(), line: 1 },
         }
     }
 
     fn paid(lines: &[AwardLine]) -> Vec<(String, Decimal, Option<String>)> {
-        lines
-            .iter()
-            .map(|l| (l.award.clone(), l.paid, l.superseded_by.clone()))
-            .collect()
+        lines.iter().map(|l| (l.award.clone(), l.paid, l.superseded_by.clone())).collect()
     }
 
     #[test]
@@ -368,12 +294,7 @@ mod tests {
         // 李娜 in the worked example: 200 and 100 from the district, 150 from the city.
         let mut lines = vec![
             line("city_cs_top3", LineSource::District, "200", Some("cash")),
-            line(
-                "hall_mystery_top3",
-                LineSource::District,
-                "100",
-                Some("cash"),
-            ),
+            line("hall_mystery_top3", LineSource::District, "100", Some("cash")),
             line("市公司服务明星", LineSource::City, "150", Some("cash")),
         ];
         net(&mut lines, CityNetting::TopUp);
@@ -381,11 +302,7 @@ mod tests {
             paid(&lines),
             vec![
                 ("city_cs_top3".into(), d("50"), None),
-                (
-                    "hall_mystery_top3".into(),
-                    d("0"),
-                    Some("city_cs_top3".into())
-                ),
+                ("hall_mystery_top3".into(), d("0"), Some("city_cs_top3".into())),
                 ("市公司服务明星".into(), d("0"), None),
             ]
         );

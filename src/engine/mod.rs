@@ -21,6 +21,10 @@ pub struct PersonResult {
     pub name: String,
     pub unit: String,
     pub post: String,
+    pub joined: Option<chrono::NaiveDate>,
+    pub left: Option<chrono::NaiveDate>,
+    /// The person's roster row.
+    pub roster_row: crate::model::Source,
     pub management: bool,
     pub active_at_end: bool,
     /// The veto that applies to this period, if any.
@@ -86,20 +90,15 @@ pub struct MonthResult {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report {
     Month(MonthResult),
-    Period(PeriodResult),
+    Period(Box<PeriodResult>),
 }
 
 /// Runs the one pipeline for any period. `data_dir` only names missing files in messages.
-pub fn run(
-    period: &Period,
-    rubric: &Rubric,
-    data: &Dataset,
-    data_dir: &str,
-) -> Result<Report, Vec<Problem>> {
+pub fn run(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<Report, Vec<Problem>> {
     match period.kind() {
         PeriodKind::Month => Ok(Report::Month(month(period, rubric, data))),
-        PeriodKind::Quarter => quarter(period, rubric, data, data_dir).map(Report::Period),
-        PeriodKind::Year => year(period, rubric, data, data_dir).map(Report::Period),
+        PeriodKind::Quarter => quarter(period, rubric, data, data_dir).map(|r| Report::Period(Box::new(r))),
+        PeriodKind::Year => year(period, rubric, data, data_dir).map(|r| Report::Period(Box::new(r))),
     }
 }
 
@@ -107,39 +106,21 @@ pub fn run(
 pub fn month(period: &Period, rubric: &Rubric, data: &Dataset) -> MonthResult {
     let sheet = data.points.get(period);
     let mut warnings = Vec::new();
-    let people: Vec<&Person> = data
-        .roster
-        .people
-        .iter()
-        .filter(|p| p.active_in(period))
-        .collect();
-    let entries: Vec<Option<MonthPoints>> = people
-        .iter()
-        .map(|p| sheet.and_then(|(_, s)| s.get(&p.id)).cloned())
-        .collect();
-    let as_scored: Vec<Scored> = entries
-        .iter()
-        .map(|e| Scored {
-            score: e.as_ref().map(|m| m.points),
-            ..Scored::default()
-        })
-        .collect();
+    let people: Vec<&Person> = data.roster.people.iter().filter(|p| p.active_in(period)).collect();
+    let entries: Vec<Option<MonthPoints>> =
+        people.iter().map(|p| sheet.and_then(|(_, s)| s.get(&p.id)).cloned()).collect();
+    let as_scored: Vec<Scored> =
+        entries.iter().map(|e| Scored { score: e.as_ref().map(|m| m.points), ..Scored::default() }).collect();
     let ranks = scores::rank(&as_scored, |s| s, &[]);
     let missing_file = format!("points/{period}.csv");
     match sheet {
-        None => warnings.push(Problem::new(
-            missing_file,
-            "warning: there is no points sheet for this month",
-        )),
+        None => warnings.push(Problem::new(missing_file, "warning: there is no points sheet for this month")),
         Some((file, _)) => {
             for (p, e) in people.iter().zip(&entries) {
                 if e.is_none() {
                     warnings.push(Problem::new(
                         file.to_string(),
-                        format!(
-                            "warning: {} {} is active in {period} but has no points row",
-                            p.id, p.name
-                        ),
+                        format!("warning: {} {} is active in {period} but has no points row", p.id, p.name),
                     ));
                 }
             }
@@ -152,16 +133,8 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset) -> MonthResult {
             rubric.score.decimals,
         )
     });
-    let used: Vec<&str> = entries
-        .iter()
-        .flatten()
-        .flat_map(|e| e.items.iter().map(|(n, _)| n.as_str()))
-        .collect();
-    let item_names = rubric
-        .item_names()
-        .into_iter()
-        .filter(|n| used.contains(&n.as_str()))
-        .collect();
+    let used: Vec<&str> = entries.iter().flatten().flat_map(|e| e.items.iter().map(|(n, _)| n.as_str())).collect();
+    let item_names = rubric.item_names().into_iter().filter(|n| used.contains(&n.as_str())).collect();
     let mut rows: Vec<MonthPerson> = people
         .iter()
         .zip(entries)
@@ -193,24 +166,14 @@ fn listing_key(rank: Option<u32>, id: &str) -> (bool, u32, &str) {
 }
 
 /// A quarter's results (SPEC § 4).
-pub fn quarter(
-    period: &Period,
-    rubric: &Rubric,
-    data: &Dataset,
-    data_dir: &str,
-) -> Result<PeriodResult, Vec<Problem>> {
+pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<PeriodResult, Vec<Problem>> {
     let mut notes = Notes::default();
     let scored: Vec<(&Person, Scored)> = data
         .roster
         .people
         .iter()
         .filter(|p| p.active_in(period))
-        .map(|p| {
-            (
-                p,
-                scores::quarter(p, period, data, rubric, data_dir, &mut notes),
-            )
-        })
+        .map(|p| (p, scores::quarter(p, period, data, rubric, data_dir, &mut notes)))
         .collect();
     if !notes.problems.is_empty() {
         return Err(notes.problems);
@@ -219,12 +182,7 @@ pub fn quarter(
 }
 
 /// A year's results: each quarter through the same pipeline, then the annual scores.
-pub fn year(
-    period: &Period,
-    rubric: &Rubric,
-    data: &Dataset,
-    data_dir: &str,
-) -> Result<PeriodResult, Vec<Problem>> {
+pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<PeriodResult, Vec<Problem>> {
     let mut quarters = Vec::new();
     let mut problems = Vec::new();
     for q in period.quarters() {
@@ -236,10 +194,7 @@ pub fn year(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut warnings: Vec<Problem> = quarters
-        .iter()
-        .flat_map(|q| q.warnings.iter().cloned())
-        .collect();
+    let mut warnings: Vec<Problem> = quarters.iter().flat_map(|q| q.warnings.iter().cloned()).collect();
     warnings.dedup();
     let scored: Vec<(&Person, Scored)> = data
         .roster
@@ -249,12 +204,7 @@ pub fn year(
         .map(|p| {
             let per_quarter: Vec<(Period, &Scored)> = quarters
                 .iter()
-                .filter_map(|q| {
-                    q.people
-                        .iter()
-                        .find(|r| r.id == p.id)
-                        .map(|r| (q.period, &r.scored))
-                })
+                .filter_map(|q| q.people.iter().find(|r| r.id == p.id).map(|r| (q.period, &r.scored)))
                 .collect();
             (p, scores::year(&per_quarter, rubric))
         })
@@ -263,29 +213,11 @@ pub fn year(
     for person in &mut result.people {
         person.quarter_payouts = quarters
             .iter()
-            .map(|q| {
-                (
-                    q.period,
-                    q.people
-                        .iter()
-                        .find(|r| r.id == person.id)
-                        .map_or(Decimal::ZERO, |r| r.payout),
-                )
-            })
+            .map(|q| (q.period, q.people.iter().find(|r| r.id == person.id).map_or(Decimal::ZERO, |r| r.payout)))
             .collect();
-        person.year_payout = Some(
-            person
-                .quarter_payouts
-                .iter()
-                .map(|(_, p)| *p)
-                .sum::<Decimal>()
-                + person.payout,
-        );
+        person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
     }
-    result.quarter_totals = quarters
-        .iter()
-        .map(|q| (q.period, q.total_payout))
-        .collect();
+    result.quarter_totals = quarters.iter().map(|q| (q.period, q.total_payout)).collect();
     Ok(result)
 }
 
@@ -299,15 +231,8 @@ fn settle(
 ) -> PeriodResult {
     let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
     let mut order: Vec<usize> = (0..scored.len()).collect();
-    order.sort_by(|&a, &b| {
-        listing_key(ranks[a], &scored[a].0.id).cmp(&listing_key(ranks[b], &scored[b].0.id))
-    });
-    let veto_for = |id: &str| {
-        data.vetoes
-            .iter()
-            .find(|v| v.id == id && period.contains(&v.period))
-            .cloned()
-    };
+    order.sort_by(|&a, &b| listing_key(ranks[a], &scored[a].0.id).cmp(&listing_key(ranks[b], &scored[b].0.id)));
+    let veto_for = |id: &str| data.vetoes.iter().find(|v| v.id == id && period.contains(&v.period)).cloned();
     let standings: Vec<Standing> = order
         .iter()
         .map(|&i| {
@@ -328,30 +253,16 @@ fn settle(
         standings
             .iter()
             .filter(|s| s.active_at_end && !s.vetoed)
-            .filter_map(|s| {
-                s.rank.map(|rank| Candidate {
-                    id: s.id.clone(),
-                    rank,
-                })
-            })
+            .filter_map(|s| s.rank.map(|rank| Candidate { id: s.id.clone(), rank }))
             .collect()
     } else {
         Vec::new()
     };
-    let shares: Vec<(String, Decimal)> = rubric
-        .grades
-        .iter()
-        .map(|g| (g.name.clone(), g.share))
-        .collect();
+    let shares: Vec<(String, Decimal)> = rubric.grades.iter().map(|g| (g.name.clone(), g.share)).collect();
     let grades = if grade_candidates.is_empty() {
         Vec::new()
     } else {
-        quota::bands(
-            &grade_candidates,
-            &shares,
-            rubric.quota.rounding,
-            rubric.quota.ties,
-        )
+        quota::bands(&grade_candidates, &shares, rubric.quota.rounding, rubric.quota.ties)
     };
     let mut people = Vec::with_capacity(order.len());
     for (position, &i) in order.iter().enumerate() {
@@ -371,6 +282,9 @@ fn settle(
             name: person.name.clone(),
             unit: person.unit.clone(),
             post: person.post.clone(),
+            joined: person.joined,
+            left: person.left,
+            roster_row: person.source.clone(),
             management: standing.management,
             active_at_end: standing.active_at_end,
             veto: veto_for(&person.id),
@@ -381,9 +295,7 @@ fn settle(
                 .filter(|o| o.id != person.id && o.rank.is_some() && o.rank == standing.rank)
                 .map(|o| o.id.clone())
                 .collect(),
-            training: training
-                .as_ref()
-                .is_some_and(|t| t.cut.taken_ids().any(|id| id == person.id)),
+            training: training.as_ref().is_some_and(|t| t.cut.taken_ids().any(|id| id == person.id)),
             awards: person_lines,
             payout,
             grade,

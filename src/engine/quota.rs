@@ -52,42 +52,16 @@ pub fn quota(share: Decimal, base: usize, rounding: Rounding) -> (Decimal, usize
 /// Moves a cut position over a tie: `include` takes everyone tied with the person at the
 /// cut-off, `exclude` none of them. Returns the new position and the tie, if any.
 pub fn settle(candidates: &[Candidate], position: usize, ties: Ties) -> (usize, Option<TieAtCut>) {
-    if position == 0
-        || position >= candidates.len()
-        || candidates[position - 1].rank != candidates[position].rank
-    {
+    if position == 0 || position >= candidates.len() || candidates[position - 1].rank != candidates[position].rank {
         return (position.min(candidates.len()), None);
     }
     let rank = candidates[position - 1].rank;
-    let start = candidates
-        .iter()
-        .position(|c| c.rank == rank)
-        .unwrap_or(position);
-    let end = candidates
-        .iter()
-        .rposition(|c| c.rank == rank)
-        .map_or(position, |e| e + 1);
-    let ids = candidates[start..end]
-        .iter()
-        .map(|c| c.id.clone())
-        .collect();
+    let start = candidates.iter().position(|c| c.rank == rank).unwrap_or(position);
+    let end = candidates.iter().rposition(|c| c.rank == rank).map_or(position, |e| e + 1);
+    let ids = candidates[start..end].iter().map(|c| c.id.clone()).collect();
     match ties {
-        Ties::Include => (
-            end,
-            Some(TieAtCut {
-                rank,
-                ids,
-                included: true,
-            }),
-        ),
-        Ties::Exclude => (
-            start,
-            Some(TieAtCut {
-                rank,
-                ids,
-                included: false,
-            }),
-        ),
+        Ties::Include => (end, Some(TieAtCut { rank, ids, included: true })),
+        Ties::Exclude => (start, Some(TieAtCut { rank, ids, included: false })),
     }
 }
 
@@ -102,17 +76,7 @@ pub fn select(
 ) -> Cut {
     let (product, quota) = quota(share, base, rounding);
     let (taken, tie) = settle(&candidates, quota, ties);
-    Cut {
-        share,
-        base_kind,
-        base,
-        product,
-        rounding,
-        quota,
-        candidates,
-        taken,
-        tie,
-    }
+    Cut { share, base_kind, base, product, rounding, quota, candidates, taken, tie }
 }
 
 /// One excellence band's slice of the candidates.
@@ -129,12 +93,7 @@ pub struct Band {
 
 /// Splits ranked candidates into bands: band i ends at `rounding(cumulative share × n)`,
 /// moved by the tie rule; the last band takes the rest.
-pub fn bands(
-    candidates: &[Candidate],
-    grades: &[(String, Decimal)],
-    rounding: Rounding,
-    ties: Ties,
-) -> Vec<Band> {
+pub fn bands(candidates: &[Candidate], grades: &[(String, Decimal)], rounding: Rounding, ties: Ties) -> Vec<Band> {
     let n = candidates.len();
     let mut out = Vec::new();
     let mut start = 0;
@@ -150,14 +109,7 @@ pub fn bands(
             let (end, tie) = settle(candidates, q, ties);
             (q, end.max(start), tie)
         };
-        out.push(Band {
-            name: name.clone(),
-            quota_end,
-            start,
-            end,
-            cumulative,
-            tie,
-        });
+        out.push(Band { name: name.clone(), quota_end, start, end, cumulative, tie });
         start = end;
     }
     out
@@ -172,14 +124,7 @@ mod tests {
     }
 
     fn ranked(ranks: &[u32]) -> Vec<Candidate> {
-        ranks
-            .iter()
-            .enumerate()
-            .map(|(i, &rank)| Candidate {
-                id: format!("p{i}"),
-                rank,
-            })
-            .collect()
+        ranks.iter().enumerate().map(|(i, &rank)| Candidate { id: format!("p{i}"), rank }).collect()
     }
 
     #[test]
@@ -196,71 +141,34 @@ mod tests {
     fn a_tie_at_the_cut_off_is_included_or_excluded_whole() {
         // ranks 1, 2, 3, 3, 5 with a quota of 3: the 3rd and 4th tie.
         let c = ranked(&[1, 2, 3, 3, 5]);
-        let inc = select(
-            c.clone(),
-            d("0.6"),
-            QuotaBase::Eligible,
-            5,
-            Rounding::HalfUp,
-            Ties::Include,
-        );
+        let inc = select(c.clone(), d("0.6"), QuotaBase::Eligible, 5, Rounding::HalfUp, Ties::Include);
         assert_eq!((inc.quota, inc.taken), (3, 4));
         assert_eq!(inc.tie.unwrap().ids, ["p2", "p3"]);
-        let exc = select(
-            c,
-            d("0.6"),
-            QuotaBase::Eligible,
-            5,
-            Rounding::HalfUp,
-            Ties::Exclude,
-        );
+        let exc = select(c, d("0.6"), QuotaBase::Eligible, 5, Rounding::HalfUp, Ties::Exclude);
         assert_eq!((exc.quota, exc.taken), (3, 2));
         assert!(!exc.tie.unwrap().included);
     }
 
     #[test]
     fn no_tie_when_the_next_person_ranks_lower() {
-        let cut = select(
-            ranked(&[1, 1, 3]),
-            d("0.67"),
-            QuotaBase::Eligible,
-            3,
-            Rounding::HalfUp,
-            Ties::Exclude,
-        );
+        let cut = select(ranked(&[1, 1, 3]), d("0.67"), QuotaBase::Eligible, 3, Rounding::HalfUp, Ties::Exclude);
         assert_eq!((cut.quota, cut.taken, cut.tie), (2, 2, None));
     }
 
     #[test]
     fn quota_beyond_the_candidates_takes_them_all() {
-        let cut = select(
-            ranked(&[1, 2]),
-            d("1"),
-            QuotaBase::Headcount,
-            9,
-            Rounding::HalfUp,
-            Ties::Include,
-        );
+        let cut = select(ranked(&[1, 2]), d("1"), QuotaBase::Headcount, 9, Rounding::HalfUp, Ties::Include);
         assert_eq!((cut.quota, cut.taken), (9, 2));
     }
 
     #[test]
     fn bands_use_cumulative_shares_and_move_with_ties() {
         let c = ranked(&[1, 2, 2, 4, 5, 6, 7, 8, 9, 10]);
-        let grades = vec![
-            ("优秀".to_string(), d("0.2")),
-            ("良好".to_string(), d("0.3")),
-            ("合格".to_string(), d("0.5")),
-        ];
+        let grades =
+            vec![("优秀".to_string(), d("0.2")), ("良好".to_string(), d("0.3")), ("合格".to_string(), d("0.5"))];
         let inc = bands(&c, &grades, Rounding::HalfUp, Ties::Include);
-        assert_eq!(
-            inc.iter().map(|b| (b.start, b.end)).collect::<Vec<_>>(),
-            [(0, 3), (3, 5), (5, 10)]
-        );
+        assert_eq!(inc.iter().map(|b| (b.start, b.end)).collect::<Vec<_>>(), [(0, 3), (3, 5), (5, 10)]);
         let exc = bands(&c, &grades, Rounding::HalfUp, Ties::Exclude);
-        assert_eq!(
-            exc.iter().map(|b| (b.start, b.end)).collect::<Vec<_>>(),
-            [(0, 1), (1, 5), (5, 10)]
-        );
+        assert_eq!(exc.iter().map(|b| (b.start, b.end)).collect::<Vec<_>>(), [(0, 1), (1, 5), (5, 10)]);
     }
 }

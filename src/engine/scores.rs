@@ -61,17 +61,8 @@ fn aggregate(values: Vec<Decimal>, sum: bool, decimals: u32) -> Option<Aggregate
         return None;
     }
     let total: Decimal = values.iter().copied().sum();
-    let exact = if sum {
-        total
-    } else {
-        total / Decimal::from(values.len())
-    };
-    Some(Aggregate {
-        rounded: round_half_up(exact, decimals),
-        values,
-        sum,
-        exact,
-    })
+    let exact = if sum { total } else { total / Decimal::from(values.len()) };
+    Some(Aggregate { rounded: round_half_up(exact, decimals), values, sum, exact })
 }
 
 /// What a sheet holds for one person in one period.
@@ -97,24 +88,11 @@ fn collect(
         match lookup(period) {
             Lookup::Row(value, origin) => {
                 values.push(value);
-                inputs.push(Input {
-                    measure,
-                    period: *period,
-                    value: Some(value),
-                    origin,
-                    missing: false,
-                });
+                inputs.push(Input { measure, period: *period, value: Some(value), origin, missing: false });
             }
-            Lookup::NoRow(file) if person.active_in(period) => missing(
-                person,
-                &file,
-                *period,
-                measure,
-                rubric,
-                &mut values,
-                inputs,
-                notes,
-            ),
+            Lookup::NoRow(file) if person.active_in(period) => {
+                missing(person, &file, *period, measure, rubric, &mut values, inputs, notes)
+            }
             Lookup::NoRow(_) => {}
         }
     }
@@ -153,10 +131,7 @@ fn missing(
         Measure::Points => "points",
         Measure::Kpi => "KPI",
     };
-    let who = format!(
-        "{} {} has no {what} row for {period}",
-        person.id, person.name
-    );
+    let who = format!("{} {} has no {what} row for {period}", person.id, person.name);
     let value = match rubric.score.missing_month {
         MissingMonth::MeanOfPresent => {
             notes.warnings.push(Problem::new(
@@ -166,10 +141,9 @@ fn missing(
             None
         }
         MissingMonth::Zero => {
-            notes.warnings.push(Problem::new(
-                file,
-                format!("warning: {who}; counted as 0 (score.missing_month = \"zero\")"),
-            ));
+            notes
+                .warnings
+                .push(Problem::new(file, format!("warning: {who}; counted as 0 (score.missing_month = \"zero\")")));
             values.push(Decimal::ZERO);
             Some(Decimal::ZERO)
         }
@@ -181,13 +155,7 @@ fn missing(
             None
         }
     };
-    inputs.push(Input {
-        measure,
-        period,
-        value,
-        origin: file.to_string(),
-        missing: true,
-    });
+    inputs.push(Input { measure, period, value, origin: file.to_string(), missing: true });
 }
 
 /// A person's quarterly scores (SPEC § 4 "Quarter").
@@ -234,11 +202,7 @@ pub fn quarter(
             person,
             &months,
             Measure::Kpi,
-            |m| {
-                lookup(data.kpi_monthly.get(m), &person.id, kpi_value, || {
-                    format!("{data_dir}/kpi/{m}.csv")
-                })
-            },
+            |m| lookup(data.kpi_monthly.get(m), &person.id, kpi_value, || format!("{data_dir}/kpi/{m}.csv")),
             rubric,
             &mut inputs,
             notes,
@@ -277,20 +241,10 @@ pub fn year(quarters: &[(Period, &Scored)], rubric: &Rubric) -> Scored {
         }
     }
     let sum = rubric.score.annual_points == AnnualPoints::Sum;
-    combine(
-        aggregate(points, sum, decimals),
-        aggregate(kpis, false, decimals),
-        inputs,
-        rubric,
-    )
+    combine(aggregate(points, sum, decimals), aggregate(kpis, false, decimals), inputs, rubric)
 }
 
-fn combine(
-    points_calc: Option<Aggregate>,
-    kpi_calc: Option<Aggregate>,
-    inputs: Vec<Input>,
-    rubric: &Rubric,
-) -> Scored {
+fn combine(points_calc: Option<Aggregate>, kpi_calc: Option<Aggregate>, inputs: Vec<Input>, rubric: &Rubric) -> Scored {
     let points = points_calc.as_ref().map(|a| a.rounded);
     let kpi = kpi_calc.as_ref().map(|a| a.rounded);
     let score_exact = match (points, kpi) {
@@ -324,26 +278,14 @@ pub fn compare(a: &Scored, b: &Scored, tie_break: &[TieKey]) -> Ordering {
 
 /// Ranks the scored entries: rank = 1 + the number strictly ahead (1, 2, 2, 4).
 /// Returns, for each input index, its rank (`None` for entries without a score).
-pub fn rank<T>(
-    entries: &[T],
-    scored: impl Fn(&T) -> &Scored,
-    tie_break: &[TieKey],
-) -> Vec<Option<u32>> {
-    let mut order: Vec<usize> = (0..entries.len())
-        .filter(|&i| scored(&entries[i]).score.is_some())
-        .collect();
+pub fn rank<T>(entries: &[T], scored: impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Vec<Option<u32>> {
+    let mut order: Vec<usize> = (0..entries.len()).filter(|&i| scored(&entries[i]).score.is_some()).collect();
     order.sort_by(|&a, &b| compare(scored(&entries[a]), scored(&entries[b]), tie_break));
     let mut ranks = vec![None; entries.len()];
     for (position, &i) in order.iter().enumerate() {
         let rank = match position {
             0 => 1,
-            _ if compare(
-                scored(&entries[order[position - 1]]),
-                scored(&entries[i]),
-                tie_break,
-            )
-            .is_eq() =>
-            {
+            _ if compare(scored(&entries[order[position - 1]]), scored(&entries[i]), tie_break).is_eq() => {
                 ranks[order[position - 1]].unwrap_or(1)
             }
             _ => position as u32 + 1,

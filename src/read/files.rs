@@ -4,8 +4,7 @@
 use super::{values, Column, Row, Table};
 use crate::error::Problem;
 use crate::model::{
-    CityAwardRow, EventRow, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster,
-    Source, VetoRow,
+    CityAwardRow, EventRow, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Source, VetoRow,
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
@@ -24,17 +23,8 @@ pub const ROSTER: &[Column] = &[
     Column::optional("joined", &["入职日期"]),
     Column::optional("left", &["离职日期"]),
 ];
-pub const POINTS: &[Column] = &[
-    ID,
-    NAME,
-    Column::optional("points", &["积分", "月度积分", "总分"]),
-    NOTE,
-];
-pub const KPI: &[Column] = &[
-    ID,
-    NAME,
-    Column::required("kpi", &["绩效", "绩效分", "绩效得分", "考核得分"]),
-];
+pub const POINTS: &[Column] = &[ID, NAME, Column::optional("points", &["积分", "月度积分", "总分"]), NOTE];
+pub const KPI: &[Column] = &[ID, NAME, Column::required("kpi", &["绩效", "绩效分", "绩效得分", "考核得分"])];
 pub const EVENTS: &[Column] = &[
     PERIOD,
     Column::required("event", &["事项"]),
@@ -65,10 +55,7 @@ impl Findings {
 }
 
 fn source(table: &Table, row: &Row) -> Source {
-    Source {
-        file: table.file.clone(),
-        line: row.line,
-    }
+    Source { file: table.file.clone(), line: row.line }
 }
 
 /// Reads the roster; duplicate ids and bad dates are problems.
@@ -76,9 +63,7 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
     let mut people = Vec::new();
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     for row in &table.rows {
-        let Some(id) =
-            found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))
-        else {
+        let Some(id) = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m))) else {
             continue;
         };
         if let Some(first) = seen.insert(id.clone(), row.line) {
@@ -98,45 +83,22 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
         };
         let (name, unit, post) = (text("name"), text("unit"), text("post"));
         let mut date = |column: &str| {
-            found
-                .check(
-                    values::date(table.cell(row, column))
-                        .map_err(|m| table.problem(row, column, m)),
-                )
-                .flatten()
+            found.check(values::date(table.cell(row, column)).map_err(|m| table.problem(row, column, m))).flatten()
         };
         let (joined, left) = (date("joined"), date("left"));
         if let (Some(j), Some(l)) = (joined, left) {
             if l < j {
-                found.problems.push(table.problem(
-                    row,
-                    "left",
-                    format!("{l} is before the joining date {j}"),
-                ));
+                found.problems.push(table.problem(row, "left", format!("{l} is before the joining date {j}")));
             }
         }
-        people.push(Person {
-            id,
-            name,
-            unit,
-            post,
-            joined,
-            left,
-            source: source(table, row),
-        });
+        people.push(Person { id, name, unit, post, joined, left, source: source(table, row) });
     }
     Roster::new(people)
 }
 
 /// The id of a row, checked against the roster (with a hint when leading zeros were lost).
-fn roster_id<'r>(
-    table: &Table,
-    row: &Row,
-    roster: &'r Roster,
-    found: &mut Findings,
-) -> Option<&'r Person> {
-    let id =
-        found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))?;
+fn roster_id<'r>(table: &Table, row: &Row, roster: &'r Roster, found: &mut Findings) -> Option<&'r Person> {
+    let id = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))?;
     if let Some(person) = roster.get(&id) {
         return Some(person);
     }
@@ -145,11 +107,14 @@ fn roster_id<'r>(
         .people
         .iter()
         .find(|p| p.id.trim_start_matches('0') == stripped && p.id != id)
-        .map(|p| format!("; did the spreadsheet drop leading zeros? the roster has \"{}\" (format the id column as text)", p.id))
+        .map(|p| {
+            format!(
+                "; did the spreadsheet drop leading zeros? the roster has \"{}\" (format the id column as text)",
+                p.id
+            )
+        })
         .unwrap_or_else(|| ": add the person to roster.csv or correct the id".to_string());
-    found
-        .problems
-        .push(table.problem(row, "id", format!("\"{id}\" is not on the roster{hint}")));
+    found.problems.push(table.problem(row, "id", format!("\"{id}\" is not on the roster{hint}")));
     None
 }
 
@@ -160,22 +125,13 @@ fn check_name(table: &Table, row: &Row, person: &Person, found: &mut Findings) {
         found.warnings.push(Problem::at(
             &table.file,
             row.line,
-            format!(
-                "warning: name \"{name}\" differs from the roster's \"{}\" for id {}",
-                person.name, person.id
-            ),
+            format!("warning: name \"{name}\" differs from the roster's \"{}\" for id {}", person.name, person.id),
         ));
     }
 }
 
 /// Rejects a second row for the same id in one sheet.
-fn first_row(
-    table: &Table,
-    row: &Row,
-    id: &str,
-    seen: &mut BTreeMap<String, u64>,
-    found: &mut Findings,
-) -> bool {
+fn first_row(table: &Table, row: &Row, id: &str, seen: &mut BTreeMap<String, u64>, found: &mut Findings) -> bool {
     match seen.insert(id.to_string(), row.line) {
         None => true,
         Some(first) => {
@@ -189,20 +145,9 @@ fn first_row(
     }
 }
 
-fn in_range(
-    table: &Table,
-    row: &Row,
-    column: &str,
-    value: Decimal,
-    max: Decimal,
-    found: &mut Findings,
-) -> bool {
+fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal, found: &mut Findings) -> bool {
     if value < Decimal::ZERO || value > max {
-        found.problems.push(table.problem(
-            row,
-            column,
-            format!("{value} is outside the allowed range [0, {max}]"),
-        ));
+        found.problems.push(table.problem(row, column, format!("{value} is outside the allowed range [0, {max}]")));
         false
     } else {
         true
@@ -211,17 +156,9 @@ fn in_range(
 
 /// Reads a monthly points sheet: a `points` total and/or the item columns of each person's
 /// post table (bonus items included); a row with neither counts as no row.
-pub fn points(
-    table: &Table,
-    roster: &Roster,
-    rubric: &Rubric,
-    found: &mut Findings,
-) -> PointsSheet {
-    let item_columns: Vec<(String, usize)> = rubric
-        .item_names()
-        .into_iter()
-        .filter_map(|name| table.find_header(&name).map(|i| (name, i)))
-        .collect();
+pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> PointsSheet {
+    let item_columns: Vec<(String, usize)> =
+        rubric.item_names().into_iter().filter_map(|name| table.find_header(&name).map(|i| (name, i))).collect();
     if !table.has("points") && item_columns.is_empty() {
         found.problems.push(Problem::at(
             &table.file,
@@ -242,10 +179,7 @@ pub fn points(
         check_name(table, row, person, found);
         let problems_before = found.problems.len();
         let total = found
-            .check(
-                values::number(table.cell(row, "points"))
-                    .map_err(|m| table.problem(row, "points", m)),
-            )
+            .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", m)))
             .flatten();
         let mut given = Vec::new();
         for (name, index) in &item_columns {
@@ -256,11 +190,7 @@ pub fn points(
                 Err(m) => found.problems.push(table.problem(row, name, m)),
             }
         }
-        let items = if given.is_empty() {
-            Vec::new()
-        } else {
-            post_items(table, row, person, rubric, &given, found)
-        };
+        let items = if given.is_empty() { Vec::new() } else { post_items(table, row, person, rubric, &given, found) };
         if found.problems.len() > problems_before {
             continue;
         }
@@ -280,22 +210,8 @@ pub fn points(
                 sum
             }
         };
-        if in_range(
-            table,
-            row,
-            "points",
-            points,
-            rubric.points_ceiling(&person.post),
-            found,
-        ) {
-            sheet.insert(
-                person.id.clone(),
-                MonthPoints {
-                    points,
-                    items,
-                    source: source(table, row),
-                },
-            );
+        if in_range(table, row, "points", points, rubric.points_ceiling(&person.post), found) {
+            sheet.insert(person.id.clone(), MonthPoints { points, items, source: source(table, row) });
         }
     }
     sheet
@@ -327,10 +243,7 @@ fn post_items(
             found.problems.push(table.problem(
                 row,
                 name,
-                format!(
-                    "is not an item of the {} table: leave it blank",
-                    person.post
-                ),
+                format!("is not an item of the {} table: leave it blank", person.post),
             ));
         }
     }
@@ -346,10 +259,7 @@ fn post_items(
             None => found.problems.push(Problem::at(
                 &table.file,
                 row.line,
-                format!(
-                    "item {} is blank: give every item of the {} table, or only the total",
-                    item.name, person.post
-                ),
+                format!("item {} is blank: give every item of the {} table, or only the total", item.name, person.post),
             )),
         }
     }
@@ -368,43 +278,27 @@ pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings
             continue;
         }
         check_name(table, row, person, found);
-        let value = found
-            .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", m)))
-            .flatten();
-        if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, rubric.kpi_max, found))
-        {
-            sheet.insert(
-                person.id.clone(),
-                KpiValue {
-                    kpi,
-                    source: source(table, row),
-                },
-            );
+        let value =
+            found.check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", m))).flatten();
+        if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, rubric.kpi_max, found)) {
+            sheet.insert(person.id.clone(), KpiValue { kpi, source: source(table, row) });
         }
     }
     sheet
 }
 
 fn period(table: &Table, row: &Row, found: &mut Findings) -> Option<Period> {
-    found.check(
-        Period::parse(table.cell(row, "period")).map_err(|m| table.problem(row, "period", m)),
-    )
+    found.check(Period::parse(table.cell(row, "period")).map_err(|m| table.problem(row, "period", m)))
 }
 
 pub fn events(table: &Table, found: &mut Findings) -> Vec<EventRow> {
     let mut out = Vec::new();
     for row in &table.rows {
         let period = period(table, row, found);
-        let rank = found.check(
-            values::rank(table.cell(row, "rank")).map_err(|m| table.problem(row, "rank", m)),
-        );
+        let rank = found.check(values::rank(table.cell(row, "rank")).map_err(|m| table.problem(row, "rank", m)));
         let event = table.cell(row, "event").to_string();
         if event.is_empty() {
-            found.problems.push(table.problem(
-                row,
-                "event",
-                "is blank: name the competition or check",
-            ));
+            found.problems.push(table.problem(row, "event", "is blank: name the competition or check"));
         }
         if let (Some(period), Some(rank)) = (period, rank) {
             out.push(EventRow {
@@ -425,17 +319,11 @@ pub fn city_awards(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<
     for row in &table.rows {
         let period = period(table, row, found);
         let person = roster_id(table, row, roster, found);
-        let amount = found.check(
-            values::whole_yuan(table.cell(row, "amount"))
-                .map_err(|m| table.problem(row, "amount", m)),
-        );
+        let amount =
+            found.check(values::whole_yuan(table.cell(row, "amount")).map_err(|m| table.problem(row, "amount", m)));
         let amount = match amount {
             Some(None) => {
-                found.problems.push(table.problem(
-                    row,
-                    "amount",
-                    "is blank: give the amount in whole yuan",
-                ));
+                found.problems.push(table.problem(row, "amount", "is blank: give the amount in whole yuan"));
                 None
             }
             other => other.flatten(),

@@ -14,14 +14,9 @@ use std::sync::Arc;
 /// GBK, what Excel and WPS save on Chinese Windows); else an error. Never replaces bytes.
 pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), String> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return std::str::from_utf8(rest)
-            .map(|s| (Cow::Borrowed(s), "UTF-8 with BOM"))
-            .map_err(|e| {
-                format!(
-                    "starts with a UTF-8 BOM but byte {} is not UTF-8: re-save the file as UTF-8",
-                    e.valid_up_to() + 3
-                )
-            });
+        return std::str::from_utf8(rest).map(|s| (Cow::Borrowed(s), "UTF-8 with BOM")).map_err(|e| {
+            format!("starts with a UTF-8 BOM but byte {} is not UTF-8: re-save the file as UTF-8", e.valid_up_to() + 3)
+        });
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok((Cow::Borrowed(s), "UTF-8"));
@@ -29,10 +24,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), String> {
     encoding_rs::GB18030
         .decode_without_bom_handling_and_without_replacement(bytes)
         .map(|s| (s, "GB18030"))
-        .ok_or_else(|| {
-            "is neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\""
-                .to_string()
-        })
+        .ok_or_else(|| "is neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\"".to_string())
 }
 
 /// A column a file kind knows: its canonical name and built-in aliases.
@@ -45,19 +37,11 @@ pub struct Column {
 
 impl Column {
     pub const fn required(name: &'static str, aliases: &'static [&'static str]) -> Column {
-        Column {
-            name,
-            aliases,
-            required: true,
-        }
+        Column { name, aliases, required: true }
     }
 
     pub const fn optional(name: &'static str, aliases: &'static [&'static str]) -> Column {
-        Column {
-            name,
-            aliases,
-            required: false,
-        }
+        Column { name, aliases, required: false }
     }
 }
 
@@ -84,25 +68,13 @@ pub struct Table {
 
 impl Table {
     /// Parses `bytes` as CSV; the first non-blank record is the header.
-    pub fn parse(
-        file: &str,
-        bytes: &[u8],
-        columns: &[Column],
-        aliases: &Aliases,
-    ) -> Result<Table, Vec<Problem>> {
+    pub fn parse(file: &str, bytes: &[u8], columns: &[Column], aliases: &Aliases) -> Result<Table, Vec<Problem>> {
         let file: Arc<str> = Arc::from(file);
-        let (text, encoding) =
-            decode(bytes).map_err(|m| vec![Problem::new(file.to_string(), m)])?;
+        let (text, encoding) = decode(bytes).map_err(|m| vec![Problem::new(file.to_string(), m)])?;
         if text.contains('\0') {
-            return Err(vec![Problem::new(
-                file.to_string(),
-                "contains a NUL byte: this is not a text CSV file",
-            )]);
+            return Err(vec![Problem::new(file.to_string(), "contains a NUL byte: this is not a text CSV file")]);
         }
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
         let mut headers: Option<Vec<String>> = None;
         let mut rows = Vec::new();
         let mut record = csv::StringRecord::new();
@@ -112,11 +84,7 @@ impl Table {
                 Ok(true) => {}
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
-                    return Err(vec![Problem::at(
-                        &file,
-                        line,
-                        format!("cannot read CSV: {}", csv_error_text(&e)),
-                    )]);
+                    return Err(vec![Problem::at(&file, line, format!("cannot read CSV: {}", csv_error_text(&e)))]);
                 }
             }
             let line = record.position().map_or(0, |p| p.line());
@@ -130,19 +98,11 @@ impl Table {
                 rows.push(Row { line, cells });
             }
         }
-        let headers = headers.ok_or_else(|| {
-            vec![Problem::new(
-                file.to_string(),
-                "is empty: it needs a header row",
-            )]
-        })?;
+        let headers = headers.ok_or_else(|| vec![Problem::new(file.to_string(), "is empty: it needs a header row")])?;
         let mut matched = HashMap::new();
         let mut problems = Vec::new();
         for column in columns {
-            let extra = aliases
-                .get(column.name)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+            let extra = aliases.get(column.name).map(Vec::as_slice).unwrap_or_default();
             let accepted: Vec<&str> = std::iter::once(column.name)
                 .chain(column.aliases.iter().copied())
                 .chain(extra.iter().map(String::as_str))
@@ -157,11 +117,7 @@ impl Table {
                 [] if column.required => problems.push(Problem::at(
                     &file,
                     1,
-                    format!(
-                        "no `{}` column: name one of the header cells {}",
-                        column.name,
-                        accepted.join(", ")
-                    ),
+                    format!("no `{}` column: name one of the header cells {}", column.name, accepted.join(", ")),
                 )),
                 [] => {}
                 [i] => {
@@ -180,13 +136,7 @@ impl Table {
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(Table {
-            file,
-            encoding,
-            headers,
-            matched,
-            rows,
-        })
+        Ok(Table { file, encoding, headers, matched, rows })
     }
 
     pub fn has(&self, column: &str) -> bool {
@@ -195,38 +145,27 @@ impl Table {
 
     /// The header text the file used for a canonical column (for messages).
     pub fn header<'a>(&'a self, column: &'a str) -> &'a str {
-        self.matched
-            .get(column)
-            .map_or(column, |&i| self.headers[i].as_str())
+        self.matched.get(column).map_or(column, |&i| self.headers[i].as_str())
     }
 
     /// A row's cell for a canonical column; "" when the column or the cell is absent.
     pub fn cell<'r>(&self, row: &'r Row, column: &str) -> &'r str {
-        self.matched
-            .get(column)
-            .and_then(|&i| row.cells.get(i))
-            .map_or("", String::as_str)
+        self.matched.get(column).and_then(|&i| row.cells.get(i)).map_or("", String::as_str)
     }
 
     /// A row's cell by header index.
-    pub fn cell_at<'r>(row: &'r Row, index: usize) -> &'r str {
+    pub fn cell_at(row: &Row, index: usize) -> &str {
         row.cells.get(index).map_or("", String::as_str)
     }
 
     /// Index of a header equal (after trimming, case-insensitively) to `name`.
     pub fn find_header(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name.trim()))
+        self.headers.iter().position(|h| h.eq_ignore_ascii_case(name.trim()))
     }
 
     /// A `file:line: column X: message` problem.
     pub fn problem(&self, row: &Row, column: &str, message: impl std::fmt::Display) -> Problem {
-        Problem::at(
-            &self.file,
-            row.line,
-            format!("column {}: {message}", self.header(column)),
-        )
+        Problem::at(&self.file, row.line, format!("column {}: {message}", self.header(column)))
     }
 }
 
@@ -241,17 +180,11 @@ fn csv_error_text(e: &csv::Error) -> String {
 mod tests {
     use super::*;
 
-    const COLS: &[Column] = &[
-        Column::required("id", &["工号"]),
-        Column::optional("points", &["积分"]),
-    ];
+    const COLS: &[Column] = &[Column::required("id", &["工号"]), Column::optional("points", &["积分"])];
 
     #[test]
     fn decodes_bom_utf8_and_gbk() {
-        assert_eq!(
-            decode(b"\xEF\xBB\xBFid").unwrap(),
-            (Cow::Borrowed("id"), "UTF-8 with BOM")
-        );
+        assert_eq!(decode(b"\xEF\xBB\xBFid").unwrap(), (Cow::Borrowed("id"), "UTF-8 with BOM"));
         let (gbk, _, _) = encoding_rs::GBK.encode("工号,积分");
         let (text, enc) = decode(&gbk).unwrap();
         assert_eq!((text.as_ref(), enc), ("工号,积分", "GB18030"));
@@ -279,9 +212,6 @@ mod tests {
     #[test]
     fn missing_required_column_is_named() {
         let err = Table::parse("r.csv", b"name\nx\n", COLS, &Aliases::new()).unwrap_err();
-        assert_eq!(
-            err[0].to_string(),
-            "r.csv:1: no `id` column: name one of the header cells id, 工号"
-        );
+        assert_eq!(err[0].to_string(), "r.csv:1: no `id` column: name one of the header cells id, 工号");
     }
 }

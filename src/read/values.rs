@@ -7,9 +7,7 @@ use std::str::FromStr;
 
 /// Trims ASCII white space and the invisible characters Excel/WPS leave in cells.
 pub fn trim(cell: &str) -> &str {
-    cell.trim_matches(|c: char| {
-        c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}' || c == '\u{feff}'
-    })
+    cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}' || c == '\u{feff}')
 }
 
 /// Full-width ASCII forms (`９２．５`, `Ｑ`, `－`) → ASCII, then trimmed.
@@ -33,26 +31,16 @@ pub fn number(cell: &str) -> Result<Option<Decimal>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    let bare = text
-        .strip_suffix('分')
-        .or_else(|| text.strip_suffix('%'))
-        .unwrap_or(&text)
-        .trim();
+    let bare = text.strip_suffix('分').or_else(|| text.strip_suffix('%')).unwrap_or(&text).trim();
     if bare == "-" {
         return Err(format!(
             "\"{}\" is not a number (an accounting-format zero? write 0, or leave the cell blank if there is no value)",
             trim(cell)
         ));
     }
-    let plain = if is_grouped(bare) {
-        bare.replace(',', "")
-    } else {
-        bare.to_string()
-    };
+    let plain = if is_grouped(bare) { bare.replace(',', "") } else { bare.to_string() };
     let valid = !plain.is_empty()
-        && plain
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')
+        && plain.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')
         && plain.bytes().any(|b| b.is_ascii_digit());
     match valid.then(|| Decimal::from_str(&plain).ok()).flatten() {
         Some(d) => Ok(Some(d.normalize())),
@@ -74,10 +62,9 @@ fn is_grouped(text: &str) -> bool {
 /// A whole, non-negative amount of yuan.
 pub fn whole_yuan(cell: &str) -> Result<Option<Decimal>, String> {
     match number(cell.trim_end_matches('元'))? {
-        Some(d) if d < Decimal::ZERO || !d.fract().is_zero() => Err(format!(
-            "\"{}\" is not a whole, non-negative amount of yuan",
-            trim(cell)
-        )),
+        Some(d) if d < Decimal::ZERO || !d.fract().is_zero() => {
+            Err(format!("\"{}\" is not a whole, non-negative amount of yuan", trim(cell)))
+        }
         other => Ok(other),
     }
 }
@@ -91,10 +78,7 @@ pub fn rank(cell: &str) -> Result<Option<u32>, String> {
     let bare = text.trim_start_matches('第').trim_end_matches('名');
     match bare.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(Some(n)),
-        _ => Err(format!(
-            "\"{}\" is not a place: a rank must be a positive whole number (1, 2, 3 …)",
-            trim(cell)
-        )),
+        _ => Err(format!("\"{}\" is not a place: a rank must be a positive whole number (1, 2, 3 …)", trim(cell))),
     }
 }
 
@@ -120,9 +104,7 @@ pub fn date(cell: &str) -> Result<Option<NaiveDate>, String> {
         },
         _ => None,
     };
-    parsed
-        .map(Some)
-        .ok_or_else(|| format!("\"{}\" is not a date: write YYYY-MM-DD", trim(cell)))
+    parsed.map(Some).ok_or_else(|| format!("\"{}\" is not a date: write YYYY-MM-DD", trim(cell)))
 }
 
 /// An employee id, kept as text. Rejects ids a spreadsheet has already turned into numbers.
@@ -172,10 +154,7 @@ mod tests {
         assert_eq!(rank("").unwrap(), None);
         assert!(rank("0").is_err() && rank("2.5").is_err() && rank("-1").is_err());
         assert_eq!(date("2009/5/4").unwrap().unwrap().to_string(), "2009-05-04");
-        assert_eq!(
-            date("2009年5月4日").unwrap().unwrap().to_string(),
-            "2009-05-04"
-        );
+        assert_eq!(date("2009年5月4日").unwrap().unwrap().to_string(), "2009-05-04");
         assert!(date("2009-02-30").is_err());
         assert_eq!(id(" 00123 ").unwrap(), "00123");
         assert_eq!(id("００１２").unwrap(), "0012");

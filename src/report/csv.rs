@@ -21,9 +21,7 @@ impl Cell {
     }
 
     fn score(v: Option<Decimal>, decimals: u32) -> Cell {
-        v.map_or(Cell::Empty, |v| {
-            Cell::Number(v, score_text(Some(v), decimals))
-        })
+        v.map_or(Cell::Empty, |v| Cell::Number(v, score_text(Some(v), decimals)))
     }
 
     fn plain(v: Option<Decimal>) -> Cell {
@@ -35,9 +33,7 @@ impl Cell {
     }
 
     fn count(v: Option<u32>) -> Cell {
-        v.map_or(Cell::Empty, |n| {
-            Cell::Number(Decimal::from(n), n.to_string())
-        })
+        v.map_or(Cell::Empty, |n| Cell::Number(Decimal::from(n), n.to_string()))
     }
 
     fn flag(b: bool) -> Cell {
@@ -69,9 +65,7 @@ pub fn flatten(report: &Report) -> Flat {
 }
 
 fn month(m: &MonthResult) -> Flat {
-    let mut headers: Vec<String> = ["rank", "id", "name", "unit", "post"]
-        .map(String::from)
-        .to_vec();
+    let mut headers: Vec<String> = ["rank", "id", "name", "unit", "post"].map(String::from).to_vec();
     headers.extend(m.item_names.iter().cloned());
     headers.push("points".into());
     let rows = m
@@ -86,11 +80,7 @@ fn month(m: &MonthResult) -> Flat {
                 Cell::text(&p.post),
             ];
             for item in &m.item_names {
-                let value = p
-                    .entry
-                    .as_ref()
-                    .and_then(|e| e.items.iter().find(|(n, _)| n == item))
-                    .map(|(_, v)| *v);
+                let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| n == item)).map(|(_, v)| *v);
                 row.push(Cell::plain(value));
             }
             row.push(Cell::plain(p.entry.as_ref().map(|e| e.points)));
@@ -185,11 +175,9 @@ pub enum Encoding {
 pub fn write(flat: &Flat, encoding: Encoding) -> Result<Vec<u8>, String> {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     let io = |e: ::csv::Error| e.to_string();
-    w.write_record(flat.headers.iter().map(|h| guard_formula(h).into_owned()))
-        .map_err(io)?;
+    w.write_record(flat.headers.iter().map(|h| guard_formula(h).into_owned())).map_err(io)?;
     for row in &flat.rows {
-        w.write_record(row.iter().map(|c| c.as_csv().into_owned()))
-            .map_err(io)?;
+        w.write_record(row.iter().map(|c| c.as_csv().into_owned())).map_err(io)?;
     }
     let utf8 = w.into_inner().map_err(|e| e.to_string())?;
     match encoding {
@@ -199,10 +187,7 @@ pub fn write(flat: &Flat, encoding: Encoding) -> Result<Vec<u8>, String> {
             let text = String::from_utf8(utf8).map_err(|e| e.to_string())?;
             let (bytes, _, unmappable) = encoding_rs::GBK.encode(&text);
             if unmappable {
-                return Err(
-                    "some text has no GBK form: write UTF-8 instead (--encoding utf8-bom)"
-                        .to_string(),
-                );
+                return Err("some text has no GBK form: write UTF-8 instead (--encoding utf8-bom)".to_string());
             }
             Ok(bytes.into_owned())
         }

@@ -11,9 +11,7 @@ use serde_json::{json, Map, Number, Value};
 use std::str::FromStr;
 
 fn number(text: &str) -> Value {
-    Number::from_str(text)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+    Number::from_str(text).map(Value::Number).unwrap_or(Value::Null)
 }
 
 fn score(value: Option<Decimal>, decimals: u32) -> Value {
@@ -43,12 +41,8 @@ fn month(m: &MonthResult) -> Value {
         .people
         .iter()
         .map(|p| {
-            let items: Map<String, Value> = p
-                .entry
-                .iter()
-                .flat_map(|e| e.items.iter())
-                .map(|(name, v)| (name.clone(), decimal(*v)))
-                .collect();
+            let items: Map<String, Value> =
+                p.entry.iter().flat_map(|e| e.items.iter()).map(|(name, v)| (name.clone(), decimal(*v))).collect();
             json!({
                 "id": p.id, "name": p.name, "unit": p.unit, "post": p.post,
                 "points": p.entry.as_ref().map_or(Value::Null, |e| decimal(e.points)),
@@ -67,10 +61,7 @@ fn month(m: &MonthResult) -> Value {
 }
 
 fn tie(t: &Option<TieAtCut>) -> Value {
-    t.as_ref().map_or(
-        Value::Null,
-        |t| json!({ "rank": t.rank, "ids": t.ids, "included": t.included }),
-    )
+    t.as_ref().map_or(Value::Null, |t| json!({ "rank": t.rank, "ids": t.ids, "included": t.included }))
 }
 
 fn line(l: &AwardLine) -> Value {
@@ -116,16 +107,10 @@ fn period(r: &PeriodResult) -> Value {
             if year {
                 let fields = o.as_object_mut().expect("object");
                 fields.insert("grade".into(), json!(p.grade));
-                let quarters: Map<String, Value> = p
-                    .quarter_payouts
-                    .iter()
-                    .map(|(q, v)| (q.to_string(), money(*v)))
-                    .collect();
+                let quarters: Map<String, Value> =
+                    p.quarter_payouts.iter().map(|(q, v)| (q.to_string(), money(*v))).collect();
                 fields.insert("quarter_payouts".into(), Value::Object(quarters));
-                fields.insert(
-                    "year_payout".into(),
-                    p.year_payout.map_or(Value::Null, money),
-                );
+                fields.insert("year_payout".into(), p.year_payout.map_or(Value::Null, money));
             }
             o
         })
@@ -166,24 +151,13 @@ fn period(r: &PeriodResult) -> Value {
     });
     let fields = out.as_object_mut().expect("object");
     if year {
-        let grades: Map<String, Value> = r
-            .grades
-            .iter()
-            .map(|b| (b.name.clone(), json!(b.end - b.start)))
-            .collect();
+        let grades: Map<String, Value> = r.grades.iter().map(|b| (b.name.clone(), json!(b.end - b.start))).collect();
         fields.insert("grades".into(), Value::Object(grades));
-        let totals: Map<String, Value> = r
-            .quarter_totals
-            .iter()
-            .map(|(q, v)| (q.to_string(), money(*v)))
-            .collect();
+        let totals: Map<String, Value> = r.quarter_totals.iter().map(|(q, v)| (q.to_string(), money(*v))).collect();
         fields.insert("quarter_totals".into(), Value::Object(totals));
         let all: Decimal = r.people.iter().filter_map(|p| p.year_payout).sum();
         fields.insert("year_total_payout".into(), money(all));
     }
-    fields.insert(
-        "warnings".into(),
-        json!(r.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>()),
-    );
+    fields.insert("warnings".into(), json!(r.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>()));
     out
 }

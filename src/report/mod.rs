@@ -2,6 +2,7 @@
 //! number they print was computed by the engine.
 
 pub mod csv;
+pub mod explain;
 pub mod json;
 pub mod table;
 
@@ -52,6 +53,25 @@ pub fn yuan(value: Decimal) -> String {
     value.round_dp(0).normalize().to_string()
 }
 
+/// Masks a name for a public notice: the middle characters become `*` (张伟 → 张*,
+/// 张小伟 → 张*伟, 欧阳小伟 → 欧**伟).
+pub fn mask_name(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    match chars.len() {
+        0 | 1 => name.to_string(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+/// Prepares a monthly bulletin for the notice board: masked names, no IDs.
+pub fn mask_month(m: &mut crate::engine::MonthResult) {
+    for p in &mut m.people {
+        p.name = mask_name(&p.name);
+        p.id = String::new();
+    }
+}
+
 /// Guards a text cell that a spreadsheet would read as a formula (OWASP CSV injection):
 /// a leading `= + - @`, TAB, CR or their full-width forms gets a `'` in front. A cell that is
 /// a plain number (a negative score) is left alone.
@@ -67,11 +87,7 @@ pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
 /// Removes exactly one formula guard added by `guard_formula` (for re-import).
 pub fn unguard_formula(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest)
-            if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']) =>
-        {
-            rest
-        }
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']) => rest,
         _ => cell,
     }
 }
@@ -86,11 +102,16 @@ mod tests {
         assert_eq!(guard_formula("＠SUM(A1)"), "'＠SUM(A1)");
         assert_eq!(guard_formula("-12.5"), "-12.5");
         assert_eq!(guard_formula("张伟"), "张伟");
-        assert_eq!(
-            unguard_formula(&guard_formula("=HYPERLINK(\"x\")")),
-            "=HYPERLINK(\"x\")"
-        );
+        assert_eq!(unguard_formula(&guard_formula("=HYPERLINK(\"x\")")), "=HYPERLINK(\"x\")");
         assert_eq!(unguard_formula("'plain"), "'plain");
+    }
+
+    #[test]
+    fn names_are_masked_for_the_notice_board() {
+        assert_eq!(mask_name("张伟"), "张*");
+        assert_eq!(mask_name("张小伟"), "张*伟");
+        assert_eq!(mask_name("欧阳小伟"), "欧**伟");
+        assert_eq!(mask_name("李"), "李");
     }
 
     #[test]

@@ -35,20 +35,8 @@ pub fn render(report: &Report, lang: Lang) -> String {
 fn month(m: &MonthResult, lang: Lang) -> String {
     let l = |zh, en| lang.pick(zh, en).to_string();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} — {} {}",
-        m.policy,
-        m.period,
-        l("月度积分通报", "monthly points bulletin")
-    );
-    let mut headers = vec![
-        l("名次", "Rank"),
-        l("工号", "ID"),
-        l("姓名", "Name"),
-        l("单位", "Unit"),
-        l("岗位", "Post"),
-    ];
+    let _ = writeln!(out, "{} — {} {}", m.policy, m.period, l("月度积分通报", "monthly points bulletin"));
+    let mut headers = vec![l("名次", "Rank"), l("工号", "ID"), l("姓名", "Name"), l("单位", "Unit"), l("岗位", "Post")];
     headers.extend(m.item_names.iter().cloned());
     headers.push(l("积分", "Points"));
     let mut t = new_table(headers);
@@ -61,19 +49,10 @@ fn month(m: &MonthResult, lang: Lang) -> String {
             p.post.clone(),
         ];
         for item in &m.item_names {
-            let v = p
-                .entry
-                .as_ref()
-                .and_then(|e| e.items.iter().find(|(n, _)| n == item))
-                .map(|(_, v)| plain(*v));
+            let v = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| n == item)).map(|(_, v)| plain(*v));
             row.push(v.unwrap_or_default());
         }
-        row.push(
-            p.entry
-                .as_ref()
-                .map(|e| plain(e.points))
-                .unwrap_or_else(|| l("无", "none")),
-        );
+        row.push(p.entry.as_ref().map(|e| plain(e.points)).unwrap_or_else(|| l("无", "none")));
         t.add_row(row);
     }
     right_align(&mut t, std::iter::once(0).chain(5..6 + m.item_names.len()));
@@ -92,14 +71,7 @@ fn month(m: &MonthResult, lang: Lang) -> String {
 
 /// `0.3 × 9 = 2.7 → 3 (half_up)`.
 pub fn quota_arithmetic(c: &Cut) -> String {
-    format!(
-        "{} × {} = {} → {} ({})",
-        plain(c.share),
-        c.base,
-        plain(c.product),
-        c.quota,
-        c.rounding.name()
-    )
+    format!("{} × {} = {} → {} ({})", plain(c.share), c.base, plain(c.product), c.quota, c.rounding.name())
 }
 
 fn tie_text(c: &Cut, lang: Lang) -> String {
@@ -107,19 +79,13 @@ fn tie_text(c: &Cut, lang: Lang) -> String {
         None => String::new(),
         Some(t) if t.included => format!(
             "{} {} ({})",
-            lang.pick(
-                "并列于名额线，全部纳入:",
-                "tie at the cut-off, all included:"
-            ),
+            lang.pick("并列于名额线，全部纳入:", "tie at the cut-off, all included:"),
             t.ids.join(", "),
             t.rank
         ),
         Some(t) => format!(
             "{} {} ({})",
-            lang.pick(
-                "并列于名额线，全部不纳入:",
-                "tie at the cut-off, none included:"
-            ),
+            lang.pick("并列于名额线，全部不纳入:", "tie at the cut-off, none included:"),
             t.ids.join(", "),
             t.rank
         ),
@@ -131,16 +97,10 @@ fn rule_row(rule: &RuleOutcome, lang: Lang) -> Vec<String> {
         rule.key.clone(),
         rule.name.clone(),
         rule.fired.to_string(),
-        rule.cut
-            .as_ref()
-            .map(quota_arithmetic)
-            .unwrap_or_else(|| "—".into()),
+        rule.cut.as_ref().map(quota_arithmetic).unwrap_or_else(|| "—".into()),
         rule.recipients.to_string(),
         yuan(rule.paid),
-        rule.cut
-            .as_ref()
-            .map(|c| tie_text(c, lang))
-            .unwrap_or_default(),
+        rule.cut.as_ref().map(|c| tie_text(c, lang)).unwrap_or_default(),
     ]
 }
 
@@ -148,11 +108,8 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
     let l = |zh, en| lang.pick(zh, en).to_string();
     let year = r.period.kind() == PeriodKind::Year;
     let mut out = String::new();
-    let title = if year {
-        l("年度业绩排名", "annual ranking")
-    } else {
-        l("季度业绩排名", "quarterly ranking")
-    };
+    let title =
+        if year { l("年度业绩排名", "annual ranking") } else { l("季度业绩排名", "quarterly ranking") };
     let _ = writeln!(out, "{} — {} {title}", r.policy, r.period);
     let mut headers = vec![
         l("名次", "Rank"),
@@ -206,11 +163,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         if year {
             row.push(p.grade.clone().unwrap_or_default());
         } else {
-            row.push(if p.training {
-                l("是", "yes")
-            } else {
-                String::new()
-            });
+            row.push(if p.training { l("是", "yes") } else { String::new() });
         }
         row.push(lines.join("\n"));
         row.push(yuan(p.payout));
@@ -245,10 +198,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
                 let _ = writeln!(
                     out,
                     "{}",
-                    l(
-                        "培训名额：本期无部门考评名次",
-                        "Training: no departmental place this period"
-                    )
+                    l("培训名额：本期无部门考评名次", "Training: no departmental place this period")
                 );
             }
             Some(tr) => {
@@ -268,19 +218,11 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         }
     }
     if year && !r.grades.is_empty() {
-        let counts: Vec<String> = r
-            .grades
-            .iter()
-            .map(|b| format!("{} {}", b.name, b.end - b.start))
-            .collect();
+        let counts: Vec<String> = r.grades.iter().map(|b| format!("{} {}", b.name, b.end - b.start)).collect();
         let _ = writeln!(out, "{}: {}", l("评优等次", "Grades"), counts.join(", "));
         for b in r.grades.iter().filter(|b| b.tie.is_some()) {
             if let Some(tie) = &b.tie {
-                let what = if tie.included {
-                    l("纳入", "included")
-                } else {
-                    l("不纳入", "excluded")
-                };
+                let what = if tie.included { l("纳入", "included") } else { l("不纳入", "excluded") };
                 let _ = writeln!(
                     out,
                     "  {}: {} {} ({what})",
@@ -293,23 +235,13 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         let vetoed: Vec<String> = r
             .people
             .iter()
-            .filter_map(|p| {
-                p.veto
-                    .as_ref()
-                    .map(|v| format!("{} {} ({}: {})", p.id, p.name, v.period, v.reason))
-            })
+            .filter_map(|p| p.veto.as_ref().map(|v| format!("{} {} ({}: {})", p.id, p.name, v.period, v.reason)))
             .collect();
         if !vetoed.is_empty() {
             let _ = writeln!(out, "{}: {}", l("否决", "Vetoes"), vetoed.join("; "));
         }
     }
-    let _ = writeln!(
-        out,
-        "{}: {} {}",
-        l("合计发放", "Total payout"),
-        yuan(r.total_payout),
-        l("元", "yuan")
-    );
+    let _ = writeln!(out, "{}: {} {}", l("合计发放", "Total payout"), yuan(r.total_payout), l("元", "yuan"));
     if year {
         let all: rust_decimal::Decimal = r.people.iter().filter_map(|p| p.year_payout).sum();
         let _ = writeln!(

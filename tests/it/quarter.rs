@@ -38,28 +38,12 @@ fn worked_example_gives_exactly_the_expected_numbers() {
     assert_eq!(r["total_payout"], 1550);
 
     let cs = rule(&r, "city_cs_top3");
-    assert_eq!(
-        (cs["fired"].clone(), cs["quota"].clone(), cs["paid"].clone()),
-        (json!(1), json!(3), json!(1550))
-    );
-    assert_eq!(
-        cs["tie"],
-        json!({"rank": 6, "ids": ["0004", "0005"], "included": true})
-    );
+    assert_eq!((cs["fired"].clone(), cs["quota"].clone(), cs["paid"].clone()), (json!(1), json!(3), json!(1550)));
+    assert_eq!(cs["tie"], json!({"rank": 6, "ids": ["0004", "0005"], "included": true}));
     let hall = rule(&r, "hall_mystery_top3");
-    assert_eq!(
-        (
-            hall["fired"].clone(),
-            hall["quota"].clone(),
-            hall["paid"].clone()
-        ),
-        (json!(1), json!(3), json!(0))
-    );
+    assert_eq!((hall["fired"].clone(), hall["quota"].clone(), hall["paid"].clone()), (json!(1), json!(3), json!(0)));
     let agency = rule(&r, "agency_mystery_top3");
-    assert_eq!(
-        (agency["fired"].clone(), agency["paid"].clone()),
-        (json!(0), json!(0))
-    );
+    assert_eq!((agency["fired"].clone(), agency["paid"].clone()), (json!(0), json!(0)));
     assert_eq!(r["training"]["place"], 2);
     assert_eq!(r["training"]["quota"], 2);
     assert_eq!(r["training"]["recipients"], 2);
@@ -83,48 +67,22 @@ fn worked_example_award_lines_and_netting() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| {
-            (
-                l["award"].as_str().unwrap().to_string(),
-                l["amount"].as_i64().unwrap(),
-                l["paid"].as_i64().unwrap(),
-            )
-        })
+        .map(|l| (l["award"].as_str().unwrap().to_string(), l["amount"].as_i64().unwrap(), l["paid"].as_i64().unwrap()))
         .collect();
-    assert_eq!(
-        lines,
-        [
-            ("city_cs_top3".to_string(), 300, 300),
-            ("hall_mystery_top3".to_string(), 300, 0)
-        ]
-    );
+    assert_eq!(lines, [("city_cs_top3".to_string(), 300, 300), ("hall_mystery_top3".to_string(), 300, 0)]);
     assert_eq!(wang_fang["management"], true);
     for id in ["0004", "0005"] {
-        assert_eq!(
-            person(&r, id)["awards"][0]["paid"],
-            200,
-            "{id}: tied at the cut-off, included"
-        );
+        assert_eq!(person(&r, id)["awards"][0]["paid"], 200, "{id}: tied at the cut-off, included");
         assert_eq!(person(&r, id)["awards"][1]["superseded_by"], "city_cs_top3");
     }
-    assert_eq!(
-        person(&r, "0009")["awards"],
-        json!([]),
-        "周杰 ranks below the cut-off"
-    );
-    assert_eq!(
-        person(&r, "0007")["awards"],
-        json!([]),
-        "赵磊 left: no award"
-    );
+    assert_eq!(person(&r, "0009")["awards"], json!([]), "周杰 ranks below the cut-off");
+    assert_eq!(person(&r, "0007")["awards"], json!([]), "赵磊 left: no award");
 }
 
 #[test]
 fn ties_exclude_takes_none_of_the_tied() {
     let ws = Ws::case("worked-2009Q2");
-    let rubric = ws
-        .read("rubric.toml")
-        .replace("ties = \"include\"", "ties = \"exclude\"");
+    let rubric = ws.read("rubric.toml").replace("ties = \"include\"", "ties = \"exclude\"");
     ws.write("rubric.toml", rubric);
     let r = ws.json(&["quarter", "2009Q2"]);
     let cs = rule(&r, "city_cs_top3");
@@ -142,14 +100,9 @@ fn ties_exclude_takes_none_of_the_tied() {
 #[test]
 fn skip_netting_pays_nothing_when_the_city_paid_more() {
     let ws = Ws::case("worked-2009Q2");
-    let rubric = ws
-        .read("rubric.toml")
-        .replace("city = \"top_up\"", "city = \"skip\"");
+    let rubric = ws.read("rubric.toml").replace("city = \"top_up\"", "city = \"skip\"");
     ws.write("rubric.toml", rubric);
-    ws.write(
-        "data/city-awards.csv",
-        "period,id,award,amount,group\n2009Q2,0003,市公司服务明星,250,cash\n",
-    );
+    ws.write("data/city-awards.csv", "period,id,award,amount,group\n2009Q2,0003,市公司服务明星,250,cash\n");
     let r = ws.json(&["quarter", "2009Q2"]);
     let li_na = person(&r, "0003");
     assert_eq!(li_na["payout"], 0);
@@ -161,10 +114,7 @@ fn skip_netting_pays_nothing_when_the_city_paid_more() {
 fn gbk_twin() -> Ws {
     let ws = Ws::case("worked-2009Q2");
     let headers = [
-        (
-            "id,name,unit,post,joined,left",
-            "工号,姓名,单位,岗位,入职日期,离职日期",
-        ),
+        ("id,name,unit,post,joined,left", "工号,姓名,单位,岗位,入职日期,离职日期"),
         ("id,name,points", "工号,姓名,积分"),
         ("id,kpi", "员工编号,绩效得分"),
         ("period,event,unit,rank,note", "期间,事项,单位,名次,备注"),
@@ -180,20 +130,18 @@ fn gbk_twin() -> Ws {
         if let Some((_, zh)) = headers.iter().find(|(en, _)| *en == lines[0]) {
             lines[0] = zh.to_string();
         }
-        let body: Vec<String> = lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                if i == 0 {
-                    l.clone()
-                } else {
-                    l.split(',')
-                        .map(spreadsheet_spelling)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                }
-            })
-            .collect();
+        let body: Vec<String> =
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == 0 {
+                        l.clone()
+                    } else {
+                        l.split(',').map(spreadsheet_spelling).collect::<Vec<_>>().join(",")
+                    }
+                })
+                .collect();
         let crlf = body.join("\r\n") + "\r\n";
         let (bytes, _, unmappable) = encoding_rs::GBK.encode(&crlf);
         assert!(!unmappable);
@@ -205,10 +153,7 @@ fn gbk_twin() -> Ws {
 /// A two-digit score as a spreadsheet user might type it: full-width, padded, with 分.
 fn spreadsheet_spelling(cell: &str) -> String {
     if cell.len() == 2 && cell.bytes().all(|b| b.is_ascii_digit()) {
-        let wide: String = cell
-            .chars()
-            .map(|c| char::from_u32(c as u32 + 0xfee0).unwrap())
-            .collect();
+        let wide: String = cell.chars().map(|c| char::from_u32(c as u32 + 0xfee0).unwrap()).collect();
         format!(" {wide}分\u{3000}")
     } else {
         cell.to_string()
@@ -231,10 +176,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn gbk_resave_with_chinese_headers_gives_byte_identical_json() {
     let plain = Ws::case("worked-2009Q2").run(&["quarter", "2009Q2", "--format", "json"]);
     let twin = gbk_twin();
-    assert!(
-        std::str::from_utf8(&std::fs::read(twin.path().join("data/roster.csv")).unwrap()).is_err(),
-        "really GBK"
-    );
+    assert!(std::str::from_utf8(&std::fs::read(twin.path().join("data/roster.csv")).unwrap()).is_err(), "really GBK");
     let gbk = twin.run(&["quarter", "2009Q2", "--format", "json"]);
     assert_eq!(gbk.code, 0, "{}", gbk.stderr);
     assert_eq!(plain.stdout, gbk.stdout);
@@ -264,23 +206,11 @@ fn table_shows_ranking_rules_training_and_total() {
         "合计发放: 1550 元",
         "0004, 0005",
     ] {
-        assert!(
-            zh.stdout.contains(needle),
-            "missing {needle:?} in\n{}",
-            zh.stdout
-        );
+        assert!(zh.stdout.contains(needle), "missing {needle:?} in\n{}", zh.stdout);
     }
     let en = Ws::case("worked-2009Q2").run(&["quarter", "2009Q2", "--lang", "en"]);
-    for needle in [
-        "Rank",
-        "Total payout: 1550 yuan",
-        "tie at the cut-off, all included",
-    ] {
-        assert!(
-            en.stdout.contains(needle),
-            "missing {needle:?} in\n{}",
-            en.stdout
-        );
+    for needle in ["Rank", "Total payout: 1550 yuan", "tie at the cut-off, all included"] {
+        assert!(en.stdout.contains(needle), "missing {needle:?} in\n{}", en.stdout);
     }
 }
 
@@ -293,15 +223,9 @@ fn csv_has_one_row_per_person_and_a_column_per_award() {
         lines.next().unwrap(),
         "rank,id,name,unit,post,management,active_at_end,vetoed,points,kpi,score,training,city_cs_top3,hall_mystery_top3,agency_mystery_top3,payout"
     );
-    assert_eq!(
-        lines.next().unwrap(),
-        "1,0003,李娜,营业厅,营业员,false,true,false,95.00,92.00,93.20,true,50,0,0,50"
-    );
+    assert_eq!(lines.next().unwrap(), "1,0003,李娜,营业厅,营业员,false,true,false,95.00,92.00,93.20,true,50,0,0,50");
     assert_eq!(r.stdout.lines().count(), 11);
-    assert!(
-        !r.stdout.starts_with('\u{feff}'),
-        "stdout CSV is plain UTF-8 for scripts"
-    );
+    assert!(!r.stdout.starts_with('\u{feff}'), "stdout CSV is plain UTF-8 for scripts");
 }
 
 #[test]
@@ -310,14 +234,7 @@ fn csv_written_to_a_file_has_a_bom_and_guards_formulas() {
     let roster = ws.read("data/roster.csv").replace("0009,周杰", "0009,=1+1");
     ws.write("data/roster.csv", roster);
     let out = ws.path().join("q2.csv");
-    let r = ws.run(&[
-        "quarter",
-        "2009Q2",
-        "--format",
-        "csv",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let r = ws.run(&["quarter", "2009Q2", "--format", "csv", "--output", out.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.is_empty());
     let bytes = std::fs::read(&out).unwrap();
@@ -335,14 +252,7 @@ fn csv_written_to_a_file_has_a_bom_and_guards_formulas() {
 
 #[test]
 fn gbk_encoding_on_request() {
-    let r = Ws::case("worked-2009Q2").run(&[
-        "quarter",
-        "2009Q2",
-        "--format",
-        "csv",
-        "--encoding",
-        "gbk",
-    ]);
+    let r = Ws::case("worked-2009Q2").run(&["quarter", "2009Q2", "--format", "csv", "--encoding", "gbk"]);
     let (text, _, bad) = encoding_rs::GBK.decode(&r.stdout_bytes);
     assert!(!bad && text.contains("李娜"));
 }
@@ -353,14 +263,7 @@ fn a_failed_run_leaves_an_existing_output_file_untouched() {
     let out = ws.path().join("report.json");
     std::fs::write(&out, "previous report").unwrap();
     ws.write("data/points/2009-05.csv", "id,points\n0001,9O\n");
-    let r = ws.run(&[
-        "quarter",
-        "2009Q2",
-        "--format",
-        "json",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let r = ws.run(&["quarter", "2009Q2", "--format", "json", "--output", out.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous report");
 }
@@ -372,9 +275,7 @@ fn workspace_is_found_from_env_and_parent_folders() {
     let r = ws.run_in(&sub, &["quarter", "2009Q2", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut cmd = assert_cmd::Command::cargo_bin("cs-score").unwrap();
-    cmd.current_dir(std::env::temp_dir())
-        .env("CS_SCORE_DIR", ws.path())
-        .args(["quarter", "2009Q2", "-q"]);
+    cmd.current_dir(std::env::temp_dir()).env("CS_SCORE_DIR", ws.path()).args(["quarter", "2009Q2", "-q"]);
     let via_env = crate::support::run(cmd);
     assert_eq!(via_env.code, 0, "{}", via_env.stderr);
     assert!(via_env.stdout.contains("李娜"));
@@ -401,17 +302,11 @@ fn bad_usage_exits_2() {
 #[test]
 fn strict_turns_warnings_into_errors_and_quiet_hides_them() {
     let ws = Ws::case("worked-2009Q2");
-    ws.write(
-        "data/points/2009-06.csv",
-        ws.read("data/points/2009-06.csv")
-            .replace("0009,周杰,89\n", ""),
-    );
+    ws.write("data/points/2009-06.csv", ws.read("data/points/2009-06.csv").replace("0009,周杰,89\n", ""));
     let normal = ws.run(&["quarter", "2009Q2"]);
     assert_eq!(normal.code, 0);
     assert!(
-        normal
-            .stderr
-            .contains("data/points/2009-06.csv: warning: 0009 周杰 has no points row for 2009-06"),
+        normal.stderr.contains("data/points/2009-06.csv: warning: 0009 周杰 has no points row for 2009-06"),
         "{}",
         normal.stderr
     );
@@ -429,37 +324,16 @@ fn strict_turns_warnings_into_errors_and_quiet_hides_them() {
 #[test]
 fn missing_month_zero_and_error() {
     let ws = Ws::case("worked-2009Q2");
-    ws.write(
-        "data/points/2009-06.csv",
-        ws.read("data/points/2009-06.csv")
-            .replace("0009,周杰,89\n", ""),
-    );
+    ws.write("data/points/2009-06.csv", ws.read("data/points/2009-06.csv").replace("0009,周杰,89\n", ""));
     let rubric = ws.read("rubric.toml");
-    ws.write(
-        "rubric.toml",
-        rubric.replace(
-            "missing_month = \"mean_of_present\"",
-            "missing_month = \"zero\"",
-        ),
-    );
+    ws.write("rubric.toml", rubric.replace("missing_month = \"mean_of_present\"", "missing_month = \"zero\""));
     let zero = ws.json(&["quarter", "2009Q2", "-q"]);
     // (88 + 90 + 0) / 3 = 59.333… → 59.33
     assert_eq!(person(&zero, "0009")["points"].as_f64(), Some(59.33));
-    ws.write(
-        "rubric.toml",
-        rubric.replace(
-            "missing_month = \"mean_of_present\"",
-            "missing_month = \"error\"",
-        ),
-    );
+    ws.write("rubric.toml", rubric.replace("missing_month = \"mean_of_present\"", "missing_month = \"error\""));
     let err = ws.run(&["quarter", "2009Q2"]);
     assert_eq!(err.code, 1);
-    assert!(
-        err.stderr
-            .contains("data/points/2009-06.csv: 0009 周杰 has no points row for 2009-06"),
-        "{}",
-        err.stderr
-    );
+    assert!(err.stderr.contains("data/points/2009-06.csv: 0009 周杰 has no points row for 2009-06"), "{}", err.stderr);
 }
 
 #[test]
@@ -468,7 +342,10 @@ fn quarterly_kpi_export_replaces_the_monthly_mean() {
     for m in ["04", "05", "06"] {
         ws.remove(&format!("data/kpi/2009-{m}.csv"));
     }
-    ws.write("data/kpi/2009Q2.csv", "id,kpi\n0001,90\n0002,91\n0003,92.005\n0004,90\n0005,90\n0006,88\n0007,85\n0008,93\n0009,89\n0010,90\n");
+    ws.write(
+        "data/kpi/2009Q2.csv",
+        "id,kpi\n0001,90\n0002,91\n0003,92.005\n0004,90\n0005,90\n0006,88\n0007,85\n0008,93\n0009,89\n0010,90\n",
+    );
     let r = ws.json(&["quarter", "2009Q2"]);
     // 92.005 rounds half-up to 92.01; score = 95 × 0.4 + 92.01 × 0.6 = 93.206 → 93.21.
     assert_eq!(person(&r, "0003")["kpi"].as_f64(), Some(92.01));
@@ -478,18 +355,11 @@ fn quarterly_kpi_export_replaces_the_monthly_mean() {
 #[test]
 fn a_vetoed_person_stays_ranked_but_gets_nothing() {
     let ws = Ws::case("worked-2009Q2");
-    ws.write(
-        "data/vetoes.csv",
-        "period,id,reason\n2009Q2,0003,破坏团队和谐\n",
-    );
+    ws.write("data/vetoes.csv", "period,id,reason\n2009Q2,0003,破坏团队和谐\n");
     let r = ws.json(&["quarter", "2009Q2"]);
     let li_na = person(&r, "0003");
     assert_eq!(
-        (
-            li_na["rank"].clone(),
-            li_na["vetoed"].clone(),
-            li_na["payout"].clone()
-        ),
+        (li_na["rank"].clone(), li_na["vetoed"].clone(), li_na["payout"].clone()),
         (json!(1), json!(true), json!(0))
     );
     assert_eq!(li_na["training"], false);
@@ -513,20 +383,10 @@ fn init_example_makes_a_workspace_that_reports_at_once() {
     assert_eq!(made.code, 0, "{}", made.stderr);
     let shipped = Ws::example().run(&["quarter", "2009Q2", "--format", "json"]);
     let mut c = assert_cmd::Command::cargo_bin("cs-score").unwrap();
-    c.args([
-        "--dir",
-        target.to_str().unwrap(),
-        "quarter",
-        "2009Q2",
-        "--format",
-        "json",
-    ]);
+    c.args(["--dir", target.to_str().unwrap(), "quarter", "2009Q2", "--format", "json"]);
     let from_init = crate::support::run(c);
     assert_eq!(from_init.code, 0, "{}", from_init.stderr);
-    assert_eq!(
-        from_init.stdout, shipped.stdout,
-        "init --example writes the shipped workspace"
-    );
+    assert_eq!(from_init.stdout, shipped.stdout, "init --example writes the shipped workspace");
     let again = crate::support::run({
         let mut c = assert_cmd::Command::cargo_bin("cs-score").unwrap();
         c.args(["init", target.to_str().unwrap()]);
@@ -542,9 +402,7 @@ fn example_workspace_fires_every_quarterly_rule_across_the_year() {
     for q in 1..=4 {
         let r = ws.json(&["quarter", &format!("2009Q{q}"), "-q"]);
         for rule in r["awards"].as_array().unwrap() {
-            *fired
-                .entry(rule["award"].as_str().unwrap().to_string())
-                .or_insert(0) += rule["fired"].as_u64().unwrap();
+            *fired.entry(rule["award"].as_str().unwrap().to_string()).or_insert(0) += rule["fired"].as_u64().unwrap();
         }
     }
     assert!(fired.values().all(|&n| n > 0), "{fired:?}");

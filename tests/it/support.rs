@@ -45,9 +45,7 @@ pub struct Run {
 impl Ws {
     /// An empty folder (no workspace yet).
     pub fn empty() -> Ws {
-        Ws {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Ws { dir: tempfile::tempdir().unwrap() }
     }
 
     /// A copy of `tests/it/cases/<name>`.
@@ -90,21 +88,14 @@ impl Ws {
     /// Runs `cs-score --dir <ws> ARGS…` with a neutral environment.
     pub fn run(&self, args: &[&str]) -> Run {
         let mut cmd = Command::cargo_bin("cs-score").unwrap();
-        cmd.arg("--dir")
-            .arg(self.path())
-            .args(args)
-            .env_remove("CS_SCORE_DIR")
-            .env("LANG", "C");
+        cmd.arg("--dir").arg(self.path()).args(args).env_remove("CS_SCORE_DIR").env("LANG", "C");
         run(cmd)
     }
 
     /// Runs `cs-score ARGS…` inside the workspace folder (no --dir).
     pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
         let mut cmd = Command::cargo_bin("cs-score").unwrap();
-        cmd.current_dir(cwd)
-            .args(args)
-            .env_remove("CS_SCORE_DIR")
-            .env("LANG", "C");
+        cmd.current_dir(cwd).args(args).env_remove("CS_SCORE_DIR").env("LANG", "C");
         run(cmd)
     }
 
@@ -148,20 +139,10 @@ pub fn run(mut cmd: Command) -> Run {
 
 /// A person's object in a JSON report, by id.
 pub fn person<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == id)
-        .unwrap_or_else(|| panic!("no person {id}"))
+    report["people"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap_or_else(|| panic!("no person {id}"))
 }
 
 /// A rule's object in a JSON report's `awards`, by key.
 pub fn rule<'a>(report: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
-    report["awards"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["award"] == key)
-        .unwrap_or_else(|| panic!("no rule {key}"))
+    report["awards"].as_array().unwrap().iter().find(|r| r["award"] == key).unwrap_or_else(|| panic!("no rule {key}"))
 }
