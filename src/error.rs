@@ -31,6 +31,46 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Sorts problems by file, then line number (numerically), then message.
+pub fn sort(problems: &mut [Problem]) {
+    problems.sort_by_cached_key(|p| {
+        let (file, line) = match p.location.rsplit_once(':') {
+            Some((file, line)) if line.parse::<u64>().is_ok() => (file.to_string(), line.parse::<u64>().unwrap_or(0)),
+            _ => (p.location.clone(), 0),
+        };
+        (file, line, p.message.clone())
+    });
+}
+
+/// The known name closest to a misspelt one (by edit distance), if it is close enough to be
+/// a likely typo: for "did you mean …?" hints.
+pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let distance = |a: &str, b: &str| -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    };
+    let close = |d: usize, k: &str| d <= (word.chars().count().max(k.chars().count()) / 2).max(1);
+    known.into_iter().map(|k| (distance(word, k), k)).filter(|&(d, k)| close(d, k)).min().map(|(_, k)| k)
+}
+
+/// `line:column` (1-based) of a byte offset in a text.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// Everything that ends a run early.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -73,3 +113,23 @@ impl From<Vec<Problem>> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_nearest_known_name() {
+        assert_eq!(did_you_mean("points_weigth", ["points_weight", "kpi_weight"]), Some("points_weight"));
+        assert_eq!(did_you_mean("暗访", ["暗查暗访", "先进集体"]), Some("暗查暗访"));
+        assert_eq!(did_you_mean("zzz", ["points_weight"]), None);
+    }
+
+    #[test]
+    fn sorts_by_file_then_numeric_line() {
+        let mut p = vec![Problem::at("b.csv", 2, "x"), Problem::at("a.csv", 11, "y"), Problem::at("a.csv", 3, "z")];
+        sort(&mut p);
+        let order: Vec<String> = p.iter().map(|p| p.location.clone()).collect();
+        assert_eq!(order, ["a.csv:3", "a.csv:11", "b.csv:2"]);
+    }
+}

@@ -245,9 +245,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, Vec<Problem>> {
         let at = e
             .span()
             .map(|s| {
-                let before = &text[..s.start.min(text.len())];
-                let line = before.matches('\n').count() + 1;
-                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let (line, col) = crate::error::line_column(text, s.start);
                 format!("{origin}:{line}:{col}")
             })
             .unwrap_or_else(|| origin.to_string());
@@ -281,14 +279,16 @@ impl Check<'_> {
         self.problems.push(Problem::new(format!("{}: {path}", self.origin), message));
     }
 
+    /// An unknown key is an error: a misspelt `staff_share` would silently drop a payout.
     fn known_keys(&mut self, table: &Table, path: &str, allowed: &[&str]) {
         for key in table.keys() {
             if !allowed.contains(&key.as_str()) {
                 let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                self.warnings.push(Problem::new(
-                    format!("{}: {at}", self.origin),
-                    format!("unknown key, ignored (known here: {})", allowed.join(", ")),
-                ));
+                let hint = match crate::error::did_you_mean(key, allowed.iter().copied()) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("known keys here: {}", allowed.join(", ")),
+                };
+                self.problem(&at, format!("unknown key: {hint}"));
             }
         }
     }

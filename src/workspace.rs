@@ -84,6 +84,10 @@ impl Workspace {
 
     /// Loads the rubric named by `--rubric` or the workspace; returns it with its warnings.
     pub fn rubric(&self, override_path: Option<&Path>) -> Result<(Rubric, Vec<Problem>)> {
+        let named = override_path.and_then(Path::to_str).unwrap_or(&self.config.rubric);
+        if named.starts_with("builtin:") && named != rubric::BUILTIN_NAME {
+            return Err(Error::one(named, format!("is not a built-in rubric; the built-in one is {}", rubric::BUILTIN_NAME)));
+        }
         let (text, origin) = match override_path {
             Some(p) if p.to_str() == Some(rubric::BUILTIN_NAME) => {
                 (rubric::BUILTIN_HECHENG_2009.to_string(), rubric::BUILTIN_NAME.to_string())
@@ -104,34 +108,44 @@ impl Workspace {
     /// Reads what a period needs: the roster, the points and KPI files of its months (and its
     /// quarters' KPI exports), events, city awards and vetoes. All problems at once.
     pub fn load(&self, rubric: &Rubric, period: &Period) -> Result<Loaded> {
-        let aliases = &self.config.columns.aliases;
+        let (data, mut found) = self.read(rubric, Some(period))?;
+        if !found.problems.is_empty() {
+            crate::error::sort(&mut found.problems);
+            return Err(Error::Problems(found.problems));
+        }
+        Ok(Loaded { data, warnings: found.warnings })
+    }
+
+    /// Reads every data file (`within: None`) or those a period needs, collecting every
+    /// problem and warning. Fails early only when the roster itself cannot be used.
+    pub fn read(&self, rubric: &Rubric, within: Option<&Period>) -> Result<(Dataset, Findings)> {
         let mut found = Findings::default();
-        let roster_table = self.table("roster.csv", files::ROSTER, aliases, true)?.expect("required file");
-        let roster = files::roster(&roster_table, &mut found);
+        let roster = match self.table("roster.csv", files::ROSTER, true, &mut found) {
+            Some(t) => files::roster(&t, &mut found),
+            None => Default::default(),
+        };
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));
         }
         let mut data = Dataset { roster, ..Dataset::default() };
-        let months = period.months();
-        let quarters = period.quarters();
-        for (name, month) in self.period_files("points")? {
-            if months.contains(&month) {
-                if let Some(t) = self.table(&name, files::POINTS, aliases, false)? {
+        let wanted = |p: &Period| match within {
+            None => true,
+            Some(w) => w.months().contains(p) || w.quarters().contains(p),
+        };
+        for (name, month) in self.period_files("points", &mut found) {
+            if wanted(&month) {
+                if let Some(t) = self.table(&name, files::POINTS, false, &mut found) {
                     let sheet = files::points(&t, &data.roster, rubric, &mut found);
                     data.points.insert(month, (t.file.clone(), sheet));
                 }
             }
         }
-        for (name, p) in self.period_files("kpi")? {
-            let wanted = months.contains(&p) || quarters.contains(&p);
-            if wanted {
-                if let Some(t) = self.table(&name, files::KPI, aliases, false)? {
+        for (name, p) in self.period_files("kpi", &mut found) {
+            if wanted(&p) {
+                if let Some(t) = self.table(&name, files::KPI, false, &mut found) {
                     let sheet = files::kpi(&t, &data.roster, rubric, &mut found);
-                    let target = if matches!(p, Period::Quarter { .. }) {
-                        &mut data.kpi_quarterly
-                    } else {
-                        &mut data.kpi_monthly
-                    };
+                    let target =
+                        if matches!(p, Period::Quarter { .. }) { &mut data.kpi_quarterly } else { &mut data.kpi_monthly };
                     target.insert(p, (t.file.clone(), sheet));
                 }
             }
@@ -146,58 +160,73 @@ impl Workspace {
                 }
             }
         }
-        if let Some(t) = self.table("events.csv", files::EVENTS, aliases, false)? {
+        if let Some(t) = self.table("events.csv", files::EVENTS, false, &mut found) {
             data.events = files::events(&t, &mut found);
         }
-        if let Some(t) = self.table("city-awards.csv", files::CITY_AWARDS, aliases, false)? {
+        if let Some(t) = self.table("city-awards.csv", files::CITY_AWARDS, false, &mut found) {
             data.city_awards = files::city_awards(&t, &data.roster, &mut found);
         }
-        if let Some(t) = self.table("vetoes.csv", files::VETOES, aliases, false)? {
+        if let Some(t) = self.table("vetoes.csv", files::VETOES, false, &mut found) {
             data.vetoes = files::vetoes(&t, &data.roster, &mut found);
         }
-        if !found.problems.is_empty() {
-            found.problems.sort();
-            return Err(Error::Problems(found.problems));
-        }
-        Ok(Loaded { data, warnings: found.warnings })
+        Ok((data, found))
     }
 
-    /// Reads and parses one data file; `Ok(None)` when an optional file is absent.
-    fn table(&self, relative: &str, columns: &[Column], aliases: &Aliases, required: bool) -> Result<Option<Table>> {
+    /// Reads and parses one data file; `None` when an optional file is absent or it cannot
+    /// be parsed (the problem is recorded).
+    fn table(&self, relative: &str, columns: &[Column], required: bool, found: &mut Findings) -> Option<Table> {
         let path = self.data_dir().join(relative);
         let display = self.display(relative);
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(Table::parse(&display, &bytes, columns, aliases)?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::one(
-                display,
-                format!("is missing: every workspace needs a roster (columns id, name, unit, post); `cs-score init --example` shows one ({e})"),
-            )),
-            Err(e) => Err(Error::one(display, format!("cannot be read: {e}"))),
+            Ok(bytes) => Table::parse(&display, &bytes, columns, &self.config.columns.aliases)
+                .map_err(|p| found.problems.extend(p))
+                .ok(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                found.problems.push(Problem::new(
+                    display,
+                    format!("is missing: every workspace needs a roster (columns id, name, unit, post); `cs-score init --example` shows one ({e})"),
+                ));
+                None
+            }
+            Err(e) => {
+                found.problems.push(Problem::new(display, format!("cannot be read: {e}")));
+                None
+            }
         }
     }
 
     /// The `YYYY-MM.csv` / `YYYYQn.csv` files of a data subfolder, by period.
-    pub fn period_files(&self, folder: &str) -> Result<BTreeMap<String, Period>> {
+    pub fn period_files(&self, folder: &str, found: &mut Findings) -> BTreeMap<String, Period> {
         let dir = self.data_dir().join(folder);
         let mut out = BTreeMap::new();
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(Error::one(self.display(folder), format!("cannot be read: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
+            Err(e) => {
+                found.problems.push(Problem::new(self.display(folder), format!("cannot be read: {e}")));
+                return out;
+            }
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
             let Some(stem) = name.strip_suffix(".csv").or_else(|| name.strip_suffix(".CSV")) else {
                 continue;
             };
-            if let Ok(p) = Period::parse(stem) {
-                if !matches!(p, Period::Year(_)) && (folder == "kpi" || matches!(p, Period::Month { .. })) {
+            match Period::parse(stem) {
+                Ok(p) if matches!(p, Period::Month { .. }) || (folder == "kpi" && matches!(p, Period::Quarter { .. })) => {
                     out.insert(format!("{folder}/{name}"), p);
                 }
+                _ => found.warnings.push(Problem::new(
+                    self.display(&format!("{folder}/{name}")),
+                    format!(
+                        "warning: ignored: name a {folder} file {}",
+                        if folder == "kpi" { "YYYY-MM.csv or YYYYQn.csv" } else { "YYYY-MM.csv" }
+                    ),
+                )),
             }
         }
-        Ok(out)
+        out
     }
 }
 
@@ -216,5 +245,5 @@ fn no_workspace(why: &str) -> Error {
 
 fn read_text(path: &Path, display: &str) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::one(display.to_string(), format!("cannot be read: {e}")))?;
-    crate::read::decode(&bytes).map(|(t, _)| t.into_owned()).map_err(|m| Error::one(display.to_string(), m))
+    crate::read::decode(&bytes).map(|(t, _)| t.into_owned()).map_err(|(_, m)| Error::one(display.to_string(), m))
 }

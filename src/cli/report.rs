@@ -30,6 +30,8 @@ pub fn compute(global: &Global, period: Period) -> Result<(Context, Report, Vec<
         Report::Period(p) => &mut p.warnings,
     };
     warnings.append(engine_warnings);
+    crate::error::sort(&mut warnings);
+    warnings.dedup();
     engine_warnings.clone_from(&warnings);
     Ok((ctx, result, warnings))
 }

@@ -201,7 +201,8 @@ pub fn training(period: &Period, rubric: &Rubric, people: &[Standing], events: &
 
 /// The city company's lines for a person in the period.
 pub fn city_lines(period: &Period, id: &str, rows: &[CityAwardRow]) -> Vec<AwardLine> {
-    rows.iter()
+    let mut lines: Vec<AwardLine> = rows
+        .iter()
         .filter(|r| r.id == id && in_period(period, &r.period))
         .map(|r| AwardLine {
             award: r.award.clone(),
@@ -214,7 +215,10 @@ pub fn city_lines(period: &Period, id: &str, rows: &[CityAwardRow]) -> Vec<Award
             superseded_by: None,
             origin: r.source.clone(),
         })
-        .collect()
+        .collect();
+    // Listed by the city's own terms, not by row order in the file.
+    lines.sort_by(|a, b| (&a.group, &a.award, a.amount).cmp(&(&b.group, &b.award, b.amount)));
+    lines
 }
 
 /// Highest award only (就高不就低): within each group the highest district line `D` (the

@@ -149,6 +149,7 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset) -> MonthResult {
         })
         .collect();
     rows.sort_by(|a, b| listing_key(a.rank, &a.id).cmp(&listing_key(b.rank, &b.id)));
+    crate::error::sort(&mut warnings);
     MonthResult {
         period: *period,
         policy: rubric.policy_name.clone(),
@@ -178,6 +179,7 @@ pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str)
     if !notes.problems.is_empty() {
         return Err(notes.problems);
     }
+    crate::error::sort(&mut notes.warnings);
     Ok(settle(period, rubric, data, scored, notes.warnings))
 }
 
@@ -195,6 +197,7 @@ pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) ->
         return Err(problems);
     }
     let mut warnings: Vec<Problem> = quarters.iter().flat_map(|q| q.warnings.iter().cloned()).collect();
+    crate::error::sort(&mut warnings);
     warnings.dedup();
     let scored: Vec<(&Person, Scored)> = data
         .roster
@@ -232,7 +235,14 @@ fn settle(
     let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by(|&a, &b| listing_key(ranks[a], &scored[a].0.id).cmp(&listing_key(ranks[b], &scored[b].0.id)));
-    let veto_for = |id: &str| data.vetoes.iter().find(|v| v.id == id && period.contains(&v.period)).cloned();
+    // The earliest veto that applies (then by reason), whatever the row order.
+    let veto_for = |id: &str| {
+        data.vetoes
+            .iter()
+            .filter(|v| v.id == id && period.contains(&v.period))
+            .min_by(|a, b| (a.period, &a.reason).cmp(&(b.period, &b.reason)))
+            .cloned()
+    };
     let standings: Vec<Standing> = order
         .iter()
         .map(|&i| {

@@ -145,9 +145,18 @@ fn first_row(table: &Table, row: &Row, id: &str, seen: &mut BTreeMap<String, u64
     }
 }
 
+/// Adds the fix to a "not a number" message.
+fn number_fix(message: String) -> String {
+    if message.ends_with("is not a number") {
+        format!("{message}: write a number such as 92.5")
+    } else {
+        message
+    }
+}
+
 fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal, found: &mut Findings) -> bool {
     if value < Decimal::ZERO || value > max {
-        found.problems.push(table.problem(row, column, format!("{value} is outside the allowed range [0, {max}]")));
+        found.problems.push(table.problem(row, column, format!("{value} is outside the allowed range [0, {max}]: correct the value")));
         false
     } else {
         true
@@ -183,12 +192,14 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findi
             .flatten();
         let mut given = Vec::new();
         for (name, index) in &item_columns {
-            let cell = Table::cell_at(row, *index);
-            match values::number(cell) {
+            match values::number(Table::cell_at(row, *index)) {
                 Ok(Some(v)) => given.push((name.clone(), v)),
                 Ok(None) => {}
-                Err(m) => found.problems.push(table.problem(row, name, m)),
+                Err(m) => found.problems.push(table.problem(row, name, number_fix(m))),
             }
+        }
+        if found.problems.len() > problems_before {
+            continue;
         }
         let items = if given.is_empty() { Vec::new() } else { post_items(table, row, person, rubric, &given, found) };
         if found.problems.len() > problems_before {

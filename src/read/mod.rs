@@ -12,19 +12,43 @@ use std::sync::Arc;
 
 /// Decodes a data file: BOM → UTF-8; else strict UTF-8; else strict GB18030 (a superset of
 /// GBK, what Excel and WPS save on Chinese Windows); else an error. Never replaces bytes.
-pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), String> {
+/// The error carries the byte offset of the first byte that fits neither.
+pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), (usize, String)> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest).map(|s| (Cow::Borrowed(s), "UTF-8 with BOM")).map_err(|e| {
-            format!("starts with a UTF-8 BOM but byte {} is not UTF-8: re-save the file as UTF-8", e.valid_up_to() + 3)
+            (e.valid_up_to() + 3, "starts with a UTF-8 BOM but has bytes that are not UTF-8: re-save the file as \"CSV UTF-8\"".to_string())
         });
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok((Cow::Borrowed(s), "UTF-8"));
     }
-    encoding_rs::GB18030
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|s| (s, "GB18030"))
-        .ok_or_else(|| "is neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\"".to_string())
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut text = String::with_capacity(bytes.len() * 3 / 2 + 16);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Ok((Cow::Owned(text), "GB18030")),
+        encoding_rs::DecoderResult::Malformed(bad, after) => Err((
+            read.saturating_sub(bad as usize + after as usize),
+            "has bytes that are neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\"".to_string(),
+        )),
+        encoding_rs::DecoderResult::OutputFull => unreachable!("decode_to_string grows the string"),
+    }
+}
+
+/// Names where an undecodable byte sits: `file:line: column X:` from the byte offset.
+fn encoding_problem(file: &str, bytes: &[u8], offset: usize, message: String) -> Problem {
+    let offset = offset.min(bytes.len());
+    let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line_start = bytes[..offset].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let column = bytes[line_start..offset].iter().filter(|&&b| b == b',').count();
+    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let header_bytes = bytes[..header_end].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes[..header_end]);
+    let header = decode(header_bytes)
+        .ok()
+        .and_then(|(h, _)| h.split(',').nth(column).map(|c| values::trim(c).to_string()))
+        .filter(|h| !h.is_empty() && line > 1)
+        .unwrap_or_else(|| format!("{}", column + 1));
+    Problem::at(file, line, format!("column {header}: {message}"))
 }
 
 /// A column a file kind knows: its canonical name and built-in aliases.
@@ -70,7 +94,7 @@ impl Table {
     /// Parses `bytes` as CSV; the first non-blank record is the header.
     pub fn parse(file: &str, bytes: &[u8], columns: &[Column], aliases: &Aliases) -> Result<Table, Vec<Problem>> {
         let file: Arc<str> = Arc::from(file);
-        let (text, encoding) = decode(bytes).map_err(|m| vec![Problem::new(file.to_string(), m)])?;
+        let (text, encoding) = decode(bytes).map_err(|(at, m)| vec![encoding_problem(&file, bytes, at, m)])?;
         if text.contains('\0') {
             return Err(vec![Problem::new(file.to_string(), "contains a NUL byte: this is not a text CSV file")]);
         }
@@ -78,6 +102,7 @@ impl Table {
         let mut headers: Option<Vec<String>> = None;
         let mut rows = Vec::new();
         let mut record = csv::StringRecord::new();
+        let mut lines = LineCounter::default();
         loop {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
@@ -87,7 +112,7 @@ impl Table {
                     return Err(vec![Problem::at(&file, line, format!("cannot read CSV: {}", csv_error_text(&e)))]);
                 }
             }
-            let line = record.position().map_or(0, |p| p.line());
+            let line = lines.line_at(text.as_bytes(), record.position().map_or(0, |p| p.byte() as usize));
             let cells: Vec<String> = record.iter().map(|c| values::trim(c).to_string()).collect();
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
@@ -169,6 +194,27 @@ impl Table {
     }
 }
 
+/// Turns a record's byte offset into its 1-based line. The csv crate's own line count is
+/// wrong after CRLF endings (what Excel writes) and blank lines, and its offset points at the
+/// line break before the record, so skip those and count newlines, incrementally.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
+        let start = offset + text[offset.min(text.len())..].iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let start = start.min(text.len());
+        if start >= self.offset {
+            self.line += text[self.offset..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.offset = start;
+        }
+        self.line + 1
+    }
+}
+
 fn csv_error_text(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "a cell is not valid text".to_string(),
@@ -188,7 +234,7 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode("工号,积分");
         let (text, enc) = decode(&gbk).unwrap();
         assert_eq!((text.as_ref(), enc), ("工号,积分", "GB18030"));
-        assert!(decode(b"\xff\xfe\xff").is_err());
+        assert_eq!(decode(b"ab\xff\xfe\xff").unwrap_err().0, 2);
     }
 
     #[test]
@@ -199,6 +245,19 @@ mod tests {
         assert_eq!(t.rows[0].line, 3);
         assert_eq!(t.cell(&t.rows[0], "id"), "0001");
         assert_eq!(t.header("points"), "积分");
+    }
+
+    #[test]
+    fn undecodable_bytes_are_located_by_line_and_column() {
+        let bytes = b"id,points\r\n0001,90\r\n0002,\x81\x20\xff\r\n";
+        let err = Table::parse("p.csv", bytes, COLS, &Aliases::new()).unwrap_err();
+        assert!(err[0].to_string().starts_with("p.csv:3: column points: has bytes"), "{}", err[0]);
+    }
+
+    #[test]
+    fn crlf_files_keep_true_line_numbers() {
+        let t = Table::parse("p.csv", b"id\r\n1\r\n2\r\n3\r\n", COLS, &Aliases::new()).unwrap();
+        assert_eq!(t.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3, 4]);
     }
 
     #[test]
