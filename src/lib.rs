@@ -4,6 +4,7 @@
 //! Layers: `read` (tolerant CSV/encoding reader) and `rubric` (policy loader) feed `model`
 //! types to the pure `engine`; `report` renders its results; `cli` is the shell around them.
 
+pub mod audit;
 pub mod cli;
 pub mod engine;
 pub mod error;

@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     match cs_score::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
+            let text = e.to_string();
+            if !text.is_empty() {
+                eprintln!("{text}");
+            }
             ExitCode::from(e.exit_code())
         }
     }

@@ -86,7 +86,10 @@ impl Workspace {
     pub fn rubric(&self, override_path: Option<&Path>) -> Result<(Rubric, Vec<Problem>)> {
         let named = override_path.and_then(Path::to_str).unwrap_or(&self.config.rubric);
         if named.starts_with("builtin:") && named != rubric::BUILTIN_NAME {
-            return Err(Error::one(named, format!("is not a built-in rubric; the built-in one is {}", rubric::BUILTIN_NAME)));
+            return Err(Error::one(
+                named,
+                format!("is not a built-in rubric; the built-in one is {}", rubric::BUILTIN_NAME),
+            ));
         }
         let (text, origin) = match override_path {
             Some(p) if p.to_str() == Some(rubric::BUILTIN_NAME) => {
@@ -144,8 +147,11 @@ impl Workspace {
             if wanted(&p) {
                 if let Some(t) = self.table(&name, files::KPI, false, &mut found) {
                     let sheet = files::kpi(&t, &data.roster, rubric, &mut found);
-                    let target =
-                        if matches!(p, Period::Quarter { .. }) { &mut data.kpi_quarterly } else { &mut data.kpi_monthly };
+                    let target = if matches!(p, Period::Quarter { .. }) {
+                        &mut data.kpi_quarterly
+                    } else {
+                        &mut data.kpi_monthly
+                    };
                     target.insert(p, (t.file.clone(), sheet));
                 }
             }
@@ -178,9 +184,12 @@ impl Workspace {
         let path = self.data_dir().join(relative);
         let display = self.display(relative);
         match std::fs::read(&path) {
-            Ok(bytes) => Table::parse(&display, &bytes, columns, &self.config.columns.aliases)
-                .map_err(|p| found.problems.extend(p))
-                .ok(),
+            Ok(bytes) => {
+                found.files += 1;
+                Table::parse(&display, &bytes, columns, &self.config.columns.aliases)
+                    .map_err(|p| found.problems.extend(p))
+                    .ok()
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => None,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 found.problems.push(Problem::new(
@@ -214,7 +223,10 @@ impl Workspace {
                 continue;
             };
             match Period::parse(stem) {
-                Ok(p) if matches!(p, Period::Month { .. }) || (folder == "kpi" && matches!(p, Period::Quarter { .. })) => {
+                Ok(p)
+                    if matches!(p, Period::Month { .. })
+                        || (folder == "kpi" && matches!(p, Period::Quarter { .. })) =>
+                {
                     out.insert(format!("{folder}/{name}"), p);
                 }
                 _ => found.warnings.push(Problem::new(

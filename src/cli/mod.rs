@@ -1,6 +1,7 @@
 //! The command line: clap types, and resolving what the user typed plus the workspace into
 //! one `Context` before any work. Each subcommand lives in its own file.
 
+pub mod check;
 pub mod explain;
 pub mod init;
 pub mod output;
@@ -92,6 +93,11 @@ pub enum Command {
         /// YYYY
         period: String,
     },
+    /// Validate the rubric and every data file (or one period's); exit 1 on any error
+    Check {
+        /// YYYY-MM, YYYYQn or YYYY (default: every file)
+        period: Option<String>,
+    },
     /// Every step behind one person's numbers for a month, quarter or year
     Explain {
         /// YYYY-MM, YYYYQn or YYYY
@@ -144,6 +150,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Month { period, mask } => report::run(&cli.global, period_arg(period, PeriodKind::Month)?, *mask),
         Command::Quarter { period } => report::run(&cli.global, period_arg(period, PeriodKind::Quarter)?, false),
         Command::Year { period } => report::run(&cli.global, period_arg(period, PeriodKind::Year)?, false),
+        Command::Check { period } => {
+            check::run(&cli.global, period.as_deref().map(Period::parse).transpose().map_err(Error::Usage)?)
+        }
         Command::Explain { period, id } => explain::run(&cli.global, Period::parse(period).map_err(Error::Usage)?, id),
     }
 }

@@ -46,6 +46,8 @@ pub const VETOES: &[Column] = &[PERIOD, ID, Column::optional("reason", &["原因
 pub struct Findings {
     pub problems: Vec<Problem>,
     pub warnings: Vec<Problem>,
+    /// How many files were read.
+    pub files: usize,
 }
 
 impl Findings {
@@ -156,7 +158,11 @@ fn number_fix(message: String) -> String {
 
 fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal, found: &mut Findings) -> bool {
     if value < Decimal::ZERO || value > max {
-        found.problems.push(table.problem(row, column, format!("{value} is outside the allowed range [0, {max}]: correct the value")));
+        found.problems.push(table.problem(
+            row,
+            column,
+            format!("{value} is outside the allowed range [0, {max}]: correct the value"),
+        ));
         false
     } else {
         true
@@ -188,7 +194,7 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findi
         check_name(table, row, person, found);
         let problems_before = found.problems.len();
         let total = found
-            .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", m)))
+            .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", number_fix(m))))
             .flatten();
         let mut given = Vec::new();
         for (name, index) in &item_columns {
@@ -289,8 +295,9 @@ pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings
             continue;
         }
         check_name(table, row, person, found);
-        let value =
-            found.check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", m))).flatten();
+        let value = found
+            .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", number_fix(m))))
+            .flatten();
         if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, rubric.kpi_max, found)) {
             sheet.insert(person.id.clone(), KpiValue { kpi, source: source(table, row) });
         }

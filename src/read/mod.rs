@@ -16,7 +16,11 @@ use std::sync::Arc;
 pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), (usize, String)> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest).map(|s| (Cow::Borrowed(s), "UTF-8 with BOM")).map_err(|e| {
-            (e.valid_up_to() + 3, "starts with a UTF-8 BOM but has bytes that are not UTF-8: re-save the file as \"CSV UTF-8\"".to_string())
+            (
+                e.valid_up_to() + 3,
+                "starts with a UTF-8 BOM but has bytes that are not UTF-8: re-save the file as \"CSV UTF-8\""
+                    .to_string(),
+            )
         });
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
@@ -29,7 +33,8 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), (usize, Stri
         encoding_rs::DecoderResult::InputEmpty => Ok((Cow::Owned(text), "GB18030")),
         encoding_rs::DecoderResult::Malformed(bad, after) => Err((
             read.saturating_sub(bad as usize + after as usize),
-            "has bytes that are neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\"".to_string(),
+            "has bytes that are neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\""
+                .to_string(),
         )),
         encoding_rs::DecoderResult::OutputFull => unreachable!("decode_to_string grows the string"),
     }

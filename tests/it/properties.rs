@@ -9,11 +9,10 @@ use chrono::NaiveDate;
 use cs_score::engine::awards::{LineSource, Part};
 use cs_score::engine::quota::Cut;
 use cs_score::engine::{self, PeriodResult, PersonResult, Report};
-use cs_score::model::{
-    CityAwardRow, Dataset, EventRow, KpiSheet, KpiValue, MonthPoints, Period, PointsSheet, Roster,
-    Source, VetoRow,
-};
 use cs_score::model::Person;
+use cs_score::model::{
+    CityAwardRow, Dataset, EventRow, KpiSheet, KpiValue, MonthPoints, Period, PointsSheet, Roster, Source, VetoRow,
+};
 use cs_score::report::json;
 use cs_score::rubric::{self, Rubric};
 use proptest::collection::vec;
@@ -36,12 +35,7 @@ const UNITS: [&str; 3] = ["营业厅", "客服中心", "客户服务部"];
 const STAFF_POSTS: [&str; 2] = ["营业员", "客服代表"];
 const MANAGEMENT_POSTS: [&str; 3] = ["部长", "厅经理", "中心主任"];
 /// Scopes: the department (everyone), one unit, or a list of units.
-const SCOPES: [&[&str]; 4] = [
-    &["客户服务部"],
-    &["营业厅"],
-    &["客服中心"],
-    &["营业厅", "客服中心"],
-];
+const SCOPES: [&[&str]; 4] = [&["客户服务部"], &["营业厅"], &["客服中心"], &["营业厅", "客服中心"]];
 const EVENT_UNITS: [&str; 4] = ["客户服务部", "营业厅", "客服中心", "代办渠道"];
 const RULE_EVENTS: [&str; 3] = ["市公司客服季度竞赛", "暗查暗访", "服务之星评选"];
 const TRAINING_EVENT: &str = "区分公司部门业绩考评";
@@ -97,10 +91,7 @@ enum PeriodPick {
 impl PeriodPick {
     fn period(self) -> Period {
         match self {
-            PeriodPick::Quarter(quarter) => Period::Quarter {
-                year: YEAR,
-                quarter,
-            },
+            PeriodPick::Quarter(quarter) => Period::Quarter { year: YEAR, quarter },
             PeriodPick::Month(month) => Period::Month { year: YEAR, month },
             PeriodPick::Year => Period::Year(YEAR),
         }
@@ -193,12 +184,8 @@ impl RubricSpec {
         .unwrap();
         let tb: Vec<String> = self.tie_break.iter().map(|k| format!("\"{k}\"")).collect();
         writeln!(w, "[ranking]\ntie_break = [{}]\n", tb.join(", ")).unwrap();
-        writeln!(
-            w,
-            "[quota]\nrounding = \"{}\"\nbase = \"{}\"\nties = \"{}\"\n",
-            self.rounding, self.base, self.ties
-        )
-        .unwrap();
+        writeln!(w, "[quota]\nrounding = \"{}\"\nbase = \"{}\"\nties = \"{}\"\n", self.rounding, self.base, self.ties)
+            .unwrap();
         for (i, r) in self.rules.iter().enumerate() {
             writeln!(w, "[[award]]\nkey = \"rule{}\"\nname = \"规则{}\"", i + 1, i + 1).unwrap();
             writeln!(w, "period = \"{}\"\nevent = \"{}\"", r.period, r.event).unwrap();
@@ -212,20 +199,10 @@ impl RubricSpec {
                 writeln!(w, "repeat = \"{rep}\"").unwrap();
             }
             if let Some((scope, amount)) = r.management {
-                writeln!(
-                    w,
-                    "management_scope = {}\nmanagement_amount = {amount}",
-                    quoted(scope)
-                )
-                .unwrap();
+                writeln!(w, "management_scope = {}\nmanagement_amount = {amount}", quoted(scope)).unwrap();
             }
             if let Some((scope, share, amount)) = r.staff {
-                writeln!(
-                    w,
-                    "staff_scope = {}\nstaff_share = {share}\nstaff_amount = {amount}",
-                    quoted(scope)
-                )
-                .unwrap();
+                writeln!(w, "staff_scope = {}\nstaff_share = {share}\nstaff_amount = {amount}", quoted(scope)).unwrap();
             }
             if let Some(g) = r.group {
                 writeln!(w, "group = \"{g}\"").unwrap();
@@ -265,16 +242,12 @@ impl RubricSpec {
 
 impl Scenario {
     fn months(&self) -> Vec<u32> {
-        self.quarters
-            .iter()
-            .flat_map(|q| (q - 1) * 3 + 1..=(q - 1) * 3 + 3)
-            .collect()
+        self.quarters.iter().flat_map(|q| (q - 1) * 3 + 1..=(q - 1) * 3 + 3).collect()
     }
 
     fn active_in(&self, i: usize, period: &Period) -> bool {
         let p = &self.people[i];
-        p.joined.is_none_or(|j| j <= period.last_day())
-            && p.left.is_none_or(|l| l >= period.first_day())
+        p.joined.is_none_or(|j| j <= period.last_day()) && p.left.is_none_or(|l| l >= period.first_day())
     }
 
     fn active_at_end(&self, i: usize, period: &Period) -> bool {
@@ -287,9 +260,7 @@ impl Scenario {
 
     /// Vetoes honoured by a period: a quarter's own; a year's and its quarters'.
     fn vetoed(&self, i: usize, period: &Period) -> bool {
-        self.vetoes
-            .iter()
-            .any(|&(who, at)| who == i && period.contains(&at.period()))
+        self.vetoes.iter().any(|&(who, at)| who == i && period.contains(&at.period()))
     }
 }
 
@@ -307,38 +278,25 @@ fn rule_spec() -> impl Strategy<Value = RuleSpec> {
         maybe(0.6, 1u32..=3),
         select(vec![None, Some("once"), Some("per_occurrence")]),
         maybe(0.5, (scope(), select(AMOUNTS.to_vec()))),
-        maybe(
-            0.85,
-            (
-                scope(),
-                select(SHARES.to_vec()),
-                select(AMOUNTS.to_vec()),
-            ),
-        ),
+        maybe(0.85, (scope(), select(SHARES.to_vec()), select(AMOUNTS.to_vec()))),
         maybe(0.7, select(GROUPS.to_vec())),
     )
-        .prop_map(
-            |(event, unit, rank_at_most, repeat, management, staff, group)| RuleSpec {
-                period: "quarter",
-                event,
-                unit,
-                rank_at_most,
-                repeat,
-                management,
-                staff,
-                group,
-            },
-        )
+        .prop_map(|(event, unit, rank_at_most, repeat, management, staff, group)| RuleSpec {
+            period: "quarter",
+            event,
+            unit,
+            rank_at_most,
+            repeat,
+            management,
+            staff,
+            group,
+        })
 }
 
 fn year_rule() -> impl Strategy<Value = RuleSpec> {
     (
         maybe(0.5, (scope(), select(AMOUNTS.to_vec()))),
-        (
-            scope(),
-            select(SHARES.to_vec()),
-            select(AMOUNTS.to_vec()),
-        ),
+        (scope(), select(SHARES.to_vec()), select(AMOUNTS.to_vec())),
         maybe(0.7, select(GROUPS.to_vec())),
     )
         .prop_map(|(management, staff, group)| RuleSpec {
@@ -363,12 +321,7 @@ fn rubric_spec() -> impl Strategy<Value = RubricSpec> {
             select(vec![("0.4", "0.6"), ("0.5", "0.5"), ("0.3", "0.7")]),
             select(vec!["mean_of_present", "zero"]),
             select(vec!["sum", "mean"]),
-            select(vec![
-                &["kpi", "points"][..],
-                &["points", "kpi"][..],
-                &["kpi"][..],
-                &[][..],
-            ]),
+            select(vec![&["kpi", "points"][..], &["points", "kpi"][..], &["kpi"][..], &[][..]]),
         ),
         vec(rule_spec(), 2..=4),
         any::<prop::sample::Index>(),
@@ -421,12 +374,7 @@ fn person_spec() -> impl Strategy<Value = PersonSpec> {
             let joined = joined.map(date);
             // The last working day is never before the first.
             let left = left.map(date).filter(|l| joined.is_none_or(|j| *l >= j));
-            PersonSpec {
-                unit,
-                post,
-                joined,
-                left,
-            }
+            PersonSpec { unit, post, joined, left }
         })
 }
 
@@ -452,23 +400,15 @@ fn period_pick(quarters: Vec<u32>) -> impl Strategy<Value = PeriodPick> {
 fn event_spec(quarters: Vec<u32>) -> impl Strategy<Value = EventSpec> {
     let mut events = RULE_EVENTS.to_vec();
     events.push(TRAINING_EVENT);
-    (
-        period_pick(quarters),
-        select(events),
-        select(EVENT_UNITS.to_vec()),
-        maybe(0.8, 1u32..=5),
-    )
-        .prop_map(|(period, event, unit, rank)| EventSpec {
+    (period_pick(quarters), select(events), select(EVENT_UNITS.to_vec()), maybe(0.8, 1u32..=5)).prop_map(
+        |(period, event, unit, rank)| EventSpec {
             // The year's own event only ever has year rows.
-            event: if period == PeriodPick::Year && event == TRAINING_EVENT {
-                YEAR_EVENT
-            } else {
-                event
-            },
+            event: if period == PeriodPick::Year && event == TRAINING_EVENT { YEAR_EVENT } else { event },
             period,
             unit,
             rank,
-        })
+        },
+    )
 }
 
 fn city_spec(n: usize, quarters: Vec<u32>) -> impl Strategy<Value = CitySpec> {
@@ -479,13 +419,7 @@ fn city_spec(n: usize, quarters: Vec<u32>) -> impl Strategy<Value = CitySpec> {
         select(CITY_AMOUNTS.to_vec()),
         prop_oneof![3 => Just("cash"), 1 => Just("gift")],
     )
-        .prop_map(|(person, period, award, amount, group)| CitySpec {
-            person,
-            period,
-            award,
-            amount,
-            group,
-        })
+        .prop_map(|(person, period, award, amount, group)| CitySpec { person, period, award, amount, group })
 }
 
 fn veto_spec(n: usize, quarters: Vec<u32>) -> impl Strategy<Value = (usize, PeriodPick)> {
@@ -515,18 +449,16 @@ fn scenario(quarters: Vec<u32>, row_quarters: Vec<u32>) -> impl Strategy<Value =
             vec(veto_spec(n, row_quarters.clone()), 0..4),
         )
             .prop_map(
-                |(rubric, quarters, people, points, kpi_monthly, kpi_quarterly, events, city, vetoes)| {
-                    Scenario {
-                        rubric,
-                        quarters,
-                        people,
-                        points,
-                        kpi_monthly,
-                        kpi_quarterly,
-                        events,
-                        city,
-                        vetoes,
-                    }
+                |(rubric, quarters, people, points, kpi_monthly, kpi_quarterly, events, city, vetoes)| Scenario {
+                    rubric,
+                    quarters,
+                    people,
+                    points,
+                    kpi_monthly,
+                    kpi_quarterly,
+                    events,
+                    city,
+                    vetoes,
                 },
             )
     })
@@ -564,10 +496,7 @@ impl Shuffle {
 }
 
 fn src(file: &str, line: usize) -> Source {
-    Source {
-        file: Arc::from(file),
-        line: line as u64,
-    }
+    Source { file: Arc::from(file), line: line as u64 }
 }
 
 /// The dataset the readers would have produced; with a seed, the roster, every sheet,
@@ -610,10 +539,7 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
             })
             .collect(),
     );
-    let mut data = Dataset {
-        roster,
-        ..Dataset::default()
-    };
+    let mut data = Dataset { roster, ..Dataset::default() };
     for (mi, &month) in s.months().iter().enumerate() {
         let period = Period::Month { year: YEAR, month };
         if let Some(rows) = &s.points[mi] {
@@ -623,11 +549,7 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
                 if let (Some(v), true) = (rows[i], s.active_in(i, &period)) {
                     sheet.insert(
                         id_of(i),
-                        MonthPoints {
-                            points: half(v),
-                            items: Vec::new(),
-                            source: src(&file, line + 2),
-                        },
+                        MonthPoints { points: half(v), items: Vec::new(), source: src(&file, line + 2) },
                     );
                 }
             }
@@ -638,20 +560,15 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
         if s.kpi_quarterly[qi].is_none() {
             if let Some(rows) = &s.kpi_monthly[mi] {
                 let file: Arc<str> = Arc::from(format!("data/kpi/{period}.csv"));
-                data.kpi_monthly
-                    .insert(period, (file.clone(), kpi_sheet(s, rows, &order, &period, &file)));
+                data.kpi_monthly.insert(period, (file.clone(), kpi_sheet(s, rows, &order, &period, &file)));
             }
         }
     }
     for (qi, &quarter) in s.quarters.iter().enumerate() {
         if let Some(rows) = &s.kpi_quarterly[qi] {
-            let period = Period::Quarter {
-                year: YEAR,
-                quarter,
-            };
+            let period = Period::Quarter { year: YEAR, quarter };
             let file: Arc<str> = Arc::from(format!("data/kpi/{period}.csv"));
-            data.kpi_quarterly
-                .insert(period, (file.clone(), kpi_sheet(s, rows, &order, &period, &file)));
+            data.kpi_quarterly.insert(period, (file.clone(), kpi_sheet(s, rows, &order, &period, &file)));
         }
     }
     data.events = events
@@ -691,32 +608,17 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
     data
 }
 
-fn kpi_sheet(
-    s: &Scenario,
-    rows: &[Option<u32>],
-    order: &[usize],
-    period: &Period,
-    file: &Arc<str>,
-) -> KpiSheet {
+fn kpi_sheet(s: &Scenario, rows: &[Option<u32>], order: &[usize], period: &Period, file: &Arc<str>) -> KpiSheet {
     let mut sheet = KpiSheet::new();
     for (line, &i) in order.iter().enumerate() {
         if let (Some(v), true) = (rows[i], s.active_in(i, period)) {
-            sheet.insert(
-                id_of(i),
-                KpiValue {
-                    kpi: half(v),
-                    source: src(file, line + 2),
-                },
-            );
+            sheet.insert(id_of(i), KpiValue { kpi: half(v), source: src(file, line + 2) });
         }
     }
     sheet
 }
 
-const Q2: Period = Period::Quarter {
-    year: YEAR,
-    quarter: 2,
-};
+const Q2: Period = Period::Quarter { year: YEAR, quarter: 2 };
 
 fn run_quarter(s: &Scenario, rubric: &Rubric, seed: Option<u64>) -> PeriodResult {
     let data = dataset(s, seed);
@@ -767,9 +669,7 @@ fn firings(rule: &RuleSpec, period: &Period, events: &[EventSpec]) -> usize {
             row_in(period, &e.period.period())
                 && e.event == rule.event
                 && rule.unit.is_none_or(|u| u == e.unit)
-                && rule
-                    .rank_at_most
-                    .is_none_or(|max| e.rank.is_some_and(|r| r <= max))
+                && rule.rank_at_most.is_none_or(|max| e.rank.is_some_and(|r| r <= max))
         })
         .count();
     match rule.repeat {
@@ -789,12 +689,7 @@ fn key(p: &PersonResult, tie_break: &[&str]) -> Vec<Option<Decimal>> {
 }
 
 /// The expected candidates of a cut, in listing order, and the base of its quota.
-fn expected_candidates(
-    s: &Scenario,
-    result: &PeriodResult,
-    scope: &[&str],
-    staff_only: bool,
-) -> (Vec<String>, usize) {
+fn expected_candidates(s: &Scenario, result: &PeriodResult, scope: &[&str], staff_only: bool) -> (Vec<String>, usize) {
     let period = result.period;
     let candidates: Vec<String> = result
         .people
@@ -809,8 +704,7 @@ fn expected_candidates(
         })
         .map(|p| p.id.clone())
         .collect();
-    let at_end = (0..s.people.len())
-        .filter(|&i| s.active_at_end(i, &period) && in_scope(scope, s.people[i].unit));
+    let at_end = (0..s.people.len()).filter(|&i| s.active_at_end(i, &period) && in_scope(scope, s.people[i].unit));
     let base = match s.rubric.base {
         "headcount" => at_end.count(),
         "staff" => at_end.filter(|&i| !s.management(i)).count(),
@@ -835,12 +729,9 @@ fn check_cut(
     prop_assert_eq!(cut.base, base, "{}: base ({})", what, s.rubric.base);
     let quota = quota_of(share, base, s.rubric.rounding);
     prop_assert_eq!(cut.quota, quota, "{}: quota of {} × {}", what, share, base);
-    let by_id: HashMap<&str, &PersonResult> =
-        result.people.iter().map(|p| (p.id.as_str(), p)).collect();
-    let keys: Vec<Vec<Option<Decimal>>> = expected
-        .iter()
-        .map(|id| key(by_id[id.as_str()], s.rubric.tie_break))
-        .collect();
+    let by_id: HashMap<&str, &PersonResult> = result.people.iter().map(|p| (p.id.as_str(), p)).collect();
+    let keys: Vec<Vec<Option<Decimal>>> =
+        expected.iter().map(|id| key(by_id[id.as_str()], s.rubric.tie_break)).collect();
     let n = keys.len();
     let include = s.rubric.ties == "include";
     if quota == 0 || quota >= n || keys[quota - 1] != keys[quota] {
@@ -863,13 +754,7 @@ fn check_cut(
     // The headline: no quota is exceeded except by a declared, included tie.
     let declared = cut.tie.as_ref().is_some_and(|t| t.included);
     if !declared {
-        prop_assert!(
-            cut.taken <= cut.quota.min(n),
-            "{}: took {} over a quota of {}",
-            what,
-            cut.taken,
-            cut.quota
-        );
+        prop_assert!(cut.taken <= cut.quota.min(n), "{}: took {} over a quota of {}", what, cut.taken, cut.quota);
     }
     if !include {
         prop_assert!(cut.taken <= cut.quota, "{}: ties = exclude went over", what);
@@ -917,18 +802,12 @@ fn check_quotas(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
     let place = s
         .events
         .iter()
-        .filter(|e| {
-            row_in(&result.period, &e.period.period())
-                && e.event == TRAINING_EVENT
-                && e.unit == DEPARTMENT
-        })
+        .filter(|e| row_in(&result.period, &e.period.period()) && e.event == TRAINING_EVENT && e.unit == DEPARTMENT)
         .filter_map(|e| e.rank)
         .min();
     match (&s.rubric.training, place, &result.training) {
         (Some((scope, shares)), Some(place), Some(t)) => {
-            let share = shares
-                .get(place as usize - 1)
-                .map_or(Decimal::ZERO, |x| dec(x));
+            let share = shares.get(place as usize - 1).map_or(Decimal::ZERO, |x| dec(x));
             prop_assert_eq!(t.place, place, "training place");
             prop_assert_eq!(t.share, share, "training share");
             check_cut(s, result, "training", &t.cut, scope, share, false)?;
@@ -942,11 +821,7 @@ fn check_quotas(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
         }
     }
     // Each person's training flag is exactly the training cut's taken set.
-    let trained: BTreeSet<&str> = result
-        .training
-        .as_ref()
-        .map(|t| t.cut.taken_ids().collect())
-        .unwrap_or_default();
+    let trained: BTreeSet<&str> = result.training.as_ref().map(|t| t.cut.taken_ids().collect()).unwrap_or_default();
     for p in &result.people {
         prop_assert_eq!(p.training, trained.contains(p.id.as_str()), "{} training", p.id);
     }
@@ -960,11 +835,7 @@ fn check_lines(s: &Scenario, result: &PeriodResult, period_kind: &str) -> Result
     let rules = rules_of(s, period_kind);
     for ((key, spec), outcome) in rules.iter().zip(&result.rules) {
         let fired = outcome.fired;
-        let taken: BTreeSet<&str> = outcome
-            .cut
-            .as_ref()
-            .map(|c| c.taken_ids().collect())
-            .unwrap_or_default();
+        let taken: BTreeSet<&str> = outcome.cut.as_ref().map(|c| c.taken_ids().collect()).unwrap_or_default();
         let mut recipients = 0;
         for p in &result.people {
             let i = index_of(&p.id);
@@ -996,17 +867,9 @@ fn check_lines(s: &Scenario, result: &PeriodResult, period_kind: &str) -> Result
                     && in_scope(scope, s.people[i].unit)
             });
             let want_management = if eligible_manager { fired } else { 0 };
-            prop_assert_eq!(
-                management.len(),
-                want_management,
-                "{} management lines of {}",
-                key,
-                p.id
-            );
+            prop_assert_eq!(management.len(), want_management, "{} management lines of {}", key, p.id);
             if let Some((_, amount)) = spec.management {
-                prop_assert!(management
-                    .iter()
-                    .all(|l| l.amount == Decimal::from(amount)));
+                prop_assert!(management.iter().all(|l| l.amount == Decimal::from(amount)));
             }
             for l in staff.iter().chain(&management) {
                 prop_assert_eq!(l.group.as_deref(), spec.group, "{} group", key);
@@ -1070,18 +933,11 @@ fn check_json_sums(text: &str) -> Result<(), TestCaseError> {
 
 /// Property 4: highest award only, per person and group.
 fn check_netting(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError> {
-    let order: HashMap<String, usize> = quarter_rules(s)
-        .into_iter()
-        .enumerate()
-        .map(|(k, (key, _))| (key, k))
-        .collect();
+    let order: HashMap<String, usize> =
+        quarter_rules(s).into_iter().enumerate().map(|(k, (key, _))| (key, k)).collect();
     for p in &result.people {
         let i = index_of(&p.id);
-        let mut groups: BTreeSet<&str> = p
-            .awards
-            .iter()
-            .filter_map(|l| l.group.as_deref())
-            .collect();
+        let mut groups: BTreeSet<&str> = p.awards.iter().filter_map(|l| l.group.as_deref()).collect();
         for c in s.city.iter().filter(|c| c.person == i) {
             if row_in(&result.period, &c.period.period()) {
                 groups.insert(c.group);
@@ -1091,11 +947,8 @@ fn check_netting(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseErro
             prop_assert_eq!(l.paid, l.amount, "{}: ungrouped {} not paid in full", p.id, l.award);
         }
         for g in groups {
-            let district: Vec<_> = p
-                .awards
-                .iter()
-                .filter(|l| l.source == LineSource::District && l.group.as_deref() == Some(g))
-                .collect();
+            let district: Vec<_> =
+                p.awards.iter().filter(|l| l.source == LineSource::District && l.group.as_deref() == Some(g)).collect();
             // C from the generated city rows of the period, not from the result's lines.
             let c = s
                 .city
@@ -1104,11 +957,8 @@ fn check_netting(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseErro
                 .map(|c| Decimal::from(c.amount))
                 .max()
                 .unwrap_or(Decimal::ZERO);
-            let city_lines = p
-                .awards
-                .iter()
-                .filter(|l| l.source == LineSource::City && l.group.as_deref() == Some(g))
-                .count();
+            let city_lines =
+                p.awards.iter().filter(|l| l.source == LineSource::City && l.group.as_deref() == Some(g)).count();
             let city_rows = s
                 .city
                 .iter()
@@ -1129,20 +979,13 @@ fn check_netting(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseErro
             };
             prop_assert_eq!(paid, want, "{} in {}: D = {}, C = {} ({})", p.id, g, d, c, s.rubric.city);
             // The paying line is the highest, the earliest rule among equals.
-            let first_best = district
-                .iter()
-                .filter(|l| l.amount == d)
-                .min_by_key(|l| order[&l.award])
-                .unwrap();
+            let first_best = district.iter().filter(|l| l.amount == d).min_by_key(|l| order[&l.award]).unwrap();
             if let Some(line) = paying.first() {
                 prop_assert_eq!(line.amount, d);
                 prop_assert_eq!(&line.award, &first_best.award, "{}: earlier rule wins", p.id);
             }
             // Every other district line in the group names what superseded it.
-            let winner = district
-                .iter()
-                .position(|l| std::ptr::eq(*l, *first_best))
-                .unwrap();
+            let winner = district.iter().position(|l| std::ptr::eq(*l, *first_best)).unwrap();
             for (k, l) in district.iter().enumerate() {
                 if k != winner {
                     prop_assert_eq!(l.paid, Decimal::ZERO);
@@ -1177,44 +1020,22 @@ fn check_ranking(s: &Scenario, text: &str) -> Result<(), TestCaseError> {
         match key(p) {
             None => prop_assert!(p["rank"].is_null(), "{} has no score but rank {}", p["id"], p["rank"]),
             Some(mine) => {
-                let ahead = people
-                    .iter()
-                    .filter_map(key)
-                    .filter(|other| *other > mine)
-                    .count();
-                prop_assert_eq!(
-                    p["rank"].as_u64(),
-                    Some(ahead as u64 + 1),
-                    "rank of {} with key {:?}",
-                    p["id"],
-                    mine
-                );
+                let ahead = people.iter().filter_map(key).filter(|other| *other > mine).count();
+                prop_assert_eq!(p["rank"].as_u64(), Some(ahead as u64 + 1), "rank of {} with key {:?}", p["id"], mine);
             }
         }
     }
     // Listing: by rank then id; the unranked after, by id.
     let listing: Vec<(bool, u64, String)> = people
         .iter()
-        .map(|p| {
-            (
-                p["rank"].is_null(),
-                p["rank"].as_u64().unwrap_or(0),
-                p["id"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|p| (p["rank"].is_null(), p["rank"].as_u64().unwrap_or(0), p["id"].as_str().unwrap().to_string()))
         .collect();
     let mut sorted = listing.clone();
     sorted.sort();
     prop_assert_eq!(listing, sorted, "listing order");
     // Exactly the people active in the quarter are listed.
-    let listed: BTreeSet<String> = people
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_string())
-        .collect();
-    let active: BTreeSet<String> = (0..s.people.len())
-        .filter(|&i| s.active_in(i, &Q2))
-        .map(id_of)
-        .collect();
+    let listed: BTreeSet<String> = people.iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    let active: BTreeSet<String> = (0..s.people.len()).filter(|&i| s.active_in(i, &Q2)).map(id_of).collect();
     prop_assert_eq!(listed, active, "listed people");
     Ok(())
 }
@@ -1243,12 +1064,8 @@ fn check_scores(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
             values
         };
         let mean = |values: Vec<Decimal>| {
-            (!values.is_empty()).then(|| {
-                round_half_up(
-                    values.iter().copied().sum::<Decimal>() / Decimal::from(values.len()),
-                    2,
-                )
-            })
+            (!values.is_empty())
+                .then(|| round_half_up(values.iter().copied().sum::<Decimal>() / Decimal::from(values.len()), 2))
         };
         let points = mean(monthly(&s.points));
         let kpi = match &s.kpi_quarterly[qi] {
@@ -1259,9 +1076,7 @@ fn check_scores(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
             },
             None => mean(monthly(&s.kpi_monthly)),
         };
-        let score = points
-            .zip(kpi)
-            .map(|(p, k)| round_half_up(p * pw + k * kw, 2));
+        let score = points.zip(kpi).map(|(p, k)| round_half_up(p * pw + k * kw, 2));
         prop_assert_eq!(p.scored.points, points, "points of {}", p.id);
         prop_assert_eq!(p.scored.kpi, kpi, "kpi of {}", p.id);
         prop_assert_eq!(p.scored.score, score, "score of {}", p.id);
@@ -1279,11 +1094,7 @@ fn first_difference(a: &str, b: &str) -> String {
             return format!("line {}:\n  - {x}\n  + {y}", n + 1);
         }
     }
-    format!(
-        "one is a prefix of the other ({} vs {} lines)",
-        a.lines().count(),
-        b.lines().count()
-    )
+    format!("one is a prefix of the other ({} vs {} lines)", a.lines().count(), b.lines().count())
 }
 
 /// The rendered JSON again, with the two lists SPEC leaves in input order sorted: the
@@ -1310,10 +1121,7 @@ fn sorted_warnings(text: &str) -> String {
 fn config() -> ProptestConfig {
     ProptestConfig {
         // 64 keeps the suite fast; PROPTEST_CASES=5000 digs deeper.
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(64),
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
         ..ProptestConfig::default()
     }
 }
