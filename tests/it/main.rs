@@ -4,4 +4,5 @@
 mod bad_input;
 mod properties;
 mod quarter;
+mod spreadsheets;
 mod support;
