@@ -98,13 +98,24 @@ fn month(m: &MonthResult, id: &str, lang: Lang) -> Option<Explanation> {
     Some(Explanation { period: m.period.to_string(), id: p.id.clone(), name: p.name.clone(), steps })
 }
 
+/// An exact value as it is, or cut to 6 decimals with "…" when it does not end sooner
+/// (a mean of thirds), so the line stays readable and honest.
+fn exact_text(value: rust_decimal::Decimal) -> String {
+    let shown = value.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero);
+    if shown == value {
+        plain(value)
+    } else {
+        format!("{}…", plain(shown))
+    }
+}
+
 fn aggregate_text(a: &Aggregate, what: &str, decimals: u32, lang: Lang) -> String {
     let values: Vec<String> = a.values.iter().map(|v| plain(*v)).collect();
     let how = if a.sum { lang.pick("求和", "sum") } else { lang.pick("平均", "mean") };
     format!(
         "{what} = {how}({}) = {} → {} ({} {decimals} {})",
         values.join(", "),
-        plain(a.exact),
+        exact_text(a.exact),
         super::score_text(Some(a.rounded), decimals),
         lang.pick("四舍五入到", "rounded half-up to"),
         lang.pick("位小数", "decimals"),
@@ -257,7 +268,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
                 plain(rubric.score.points_weight),
                 score_text(p.scored.kpi, d),
                 plain(rubric.score.kpi_weight),
-                plain(exact),
+                exact_text(exact),
                 score_text(Some(score), d)
             ),
             vec!["score.points_weight".into(), "score.kpi_weight".into(), "score.decimals".into()],
@@ -395,15 +406,15 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
                         l("就高不就低", "highest award only")
                     ),
                     (Some(g), None) if line.paid < line.amount => format!(
-                        "{} {g} {}",
+                        "{} {g}{}",
                         l("同组", "highest in group"),
                         l(
-                            "最高，扣除市公司已发部分后补差 (highest_only.city = top_up)",
-                            "less what the city paid (highest_only.city = top_up)"
+                            " 最高，扣除市公司已发部分后补差 (highest_only.city = top_up)",
+                            ", less what the city paid (highest_only.city = top_up)"
                         )
                     ),
                     (Some(g), None) => {
-                        format!("{} {g} {}", l("同组", "highest in group"), l("最高，全额发放", "paid in full"))
+                        format!("{} {g}{}", l("同组", "highest in group"), l(" 最高，全额发放", ", paid in full"))
                     }
                 };
                 format!(

@@ -2,6 +2,8 @@
 //! executable on temporary workspaces (see `support`).
 
 mod bad_input;
+mod commands;
+mod golden;
 mod properties;
 mod quarter;
 mod spreadsheets;
