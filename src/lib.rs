@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod model;
 pub mod read;
 pub mod report;

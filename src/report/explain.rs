@@ -112,9 +112,10 @@ fn exact_text(value: rust_decimal::Decimal) -> String {
 fn aggregate_text(a: &Aggregate, what: &str, decimals: u32, lang: Lang) -> String {
     let values: Vec<String> = a.values.iter().map(|v| plain(*v)).collect();
     let how = if a.sum { lang.pick("求和", "sum") } else { lang.pick("平均", "mean") };
+    // One value (a quarterly export) has no mean to show, only its rounding.
+    let formula = if a.values.len() == 1 { String::new() } else { format!("{how}({}) = ", values.join(", ")) };
     format!(
-        "{what} = {how}({}) = {} → {} ({} {decimals} {})",
-        values.join(", "),
+        "{what} = {formula}{} → {} ({} {decimals} {})",
         exact_text(a.exact),
         super::score_text(Some(a.rounded), decimals),
         lang.pick("四舍五入到", "rounded half-up to"),

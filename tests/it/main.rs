@@ -4,6 +4,7 @@
 mod bad_input;
 mod commands;
 mod golden;
+mod hardening;
 mod properties;
 mod quarter;
 mod spreadsheets;

@@ -1,0 +1,58 @@
+//! Entry points for the fuzz targets under `fuzz/` (and for their regression inputs, which
+//! `cargo test` replays): arbitrary bytes through the reader and the rubric loader. Each must
+//! return normally, whatever the input — an error is fine, a panic is a bug.
+
+use crate::model::{Period, Person, Roster, Source};
+use crate::read::{files, Aliases, Table};
+use crate::rubric;
+
+/// A fixed roster and rubric for the data readers: ids 0001–0003, one with a points table.
+fn fixture() -> (Roster, rubric::Rubric) {
+    let person = |id: &str, post: &str| Person {
+        id: id.to_string(),
+        name: format!("员工{id}"),
+        unit: "营业厅".to_string(),
+        post: post.to_string(),
+        joined: None,
+        left: None,
+        source: Source { file: "data/roster.csv".into(), line: 2 },
+    };
+    let roster = Roster::new(vec![person("0001", "营业员"), person("0002", "客服代表"), person("0003", "厅经理")]);
+    (roster, rubric::builtin())
+}
+
+/// Feeds bytes to every data-file reader (as roster, points, KPI, events, city awards and
+/// vetoes), the way a workspace file would be read.
+pub fn read_data_file(bytes: &[u8]) {
+    let (roster, rubric) = fixture();
+    let aliases = Aliases::new();
+    let mut found = files::Findings::default();
+    if let Ok(t) = Table::parse("roster.csv", bytes, files::ROSTER, &aliases) {
+        files::roster(&t, &mut found);
+    }
+    if let Ok(t) = Table::parse("points.csv", bytes, files::POINTS, &aliases) {
+        files::points(&t, &roster, &rubric, &mut found);
+    }
+    if let Ok(t) = Table::parse("kpi.csv", bytes, files::KPI, &aliases) {
+        files::kpi(&t, &roster, &rubric, &mut found);
+    }
+    if let Ok(t) = Table::parse("events.csv", bytes, files::EVENTS, &aliases) {
+        files::events(&t, &mut found);
+    }
+    if let Ok(t) = Table::parse("city-awards.csv", bytes, files::CITY_AWARDS, &aliases) {
+        files::city_awards(&t, &roster, &mut found);
+    }
+    if let Ok(t) = Table::parse("vetoes.csv", bytes, files::VETOES, &aliases) {
+        files::vetoes(&t, &roster, &mut found);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let _ = Period::parse(text);
+    }
+}
+
+/// Feeds bytes to the rubric loader (when they are text).
+pub fn load_rubric(bytes: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let _ = rubric::load(text, "fuzz.toml");
+    }
+}
