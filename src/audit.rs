@@ -23,7 +23,7 @@ pub fn cross_checks(rubric: &Rubric, origin: &str, data: &Dataset, within: Optio
     if weights != Decimal::ONE {
         out.push(warn(
             at("score.points_weight"),
-            format!("points_weight + kpi_weight = {weights}, not 1: scores are not on the 100-point scale"),
+            format!("points_weight + kpi_weight = {weights}, not 1: scores leave the 100-point scale; make them add up to 1"),
         ));
     }
     for (i, table) in rubric.points.tables.iter().enumerate() {
@@ -32,7 +32,7 @@ pub fn cross_checks(rubric: &Rubric, origin: &str, data: &Dataset, within: Optio
             out.push(warn(
                 at(&format!("points.table[{}].items", i + 1)),
                 format!(
-                    "the item maxima of the {} table add up to {sum}, not points.max = {}",
+                    "the item maxima of the {} table add up to {sum}, not points.max = {}: adjust the items or points.max",
                     table.posts.join("/"),
                     rubric.points.max
                 ),

@@ -63,6 +63,18 @@ pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) ->
     known.into_iter().map(|k| (distance(word, k), k)).filter(|&(d, k)| close(d, k)).min().map(|(_, k)| k)
 }
 
+/// A file-system error in words a user can act on (not "os error 21").
+pub fn io_text(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "does not exist".to_string(),
+        PermissionDenied => "cannot be opened: permission denied".to_string(),
+        IsADirectory => "is a folder, not a file".to_string(),
+        NotADirectory => "cannot be reached: part of its path is a file, not a folder".to_string(),
+        _ => format!("cannot be read or written: {e}"),
+    }
+}
+
 /// `line:column` (1-based) of a byte offset in a text.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];

@@ -6,7 +6,7 @@ use crate::error::Problem;
 use crate::model::PeriodKind;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use toml::{Table, Value};
 
@@ -249,7 +249,7 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, Vec<Problem>> {
                 format!("{origin}:{line}:{col}")
             })
             .unwrap_or_else(|| origin.to_string());
-        vec![Problem::new(at, format!("not valid TOML: {}", e.message()))]
+        vec![Problem::new(at, format!("not valid TOML: {}", e.message().trim().replace('\n', "; ")))]
     })?;
     let mut v = Check { origin, problems: Vec::new(), warnings: Vec::new() };
     let rubric = v.rubric(&root);
@@ -297,8 +297,12 @@ impl Check<'_> {
         match table.get(key) {
             None => None,
             Some(Value::Table(t)) => Some(t),
-            Some(_) => {
-                self.problem(&join(path, key), "must be a table");
+            Some(other) => {
+                let at = join(path, key);
+                self.problem(
+                    &at,
+                    format!("must be a table, got {other}: write [{at}] on a line of its own, then its keys"),
+                );
                 None
             }
         }
@@ -317,7 +321,7 @@ impl Check<'_> {
 
     fn required_string(&mut self, table: &Table, key: &str, path: &str) -> String {
         if !table.contains_key(key) {
-            self.problem(&join(path, key), "is required");
+            self.problem(&join(path, key), format!("is required: add {key} = \"…\""));
         }
         self.string(table, key, path).unwrap_or_default()
     }
@@ -327,11 +331,17 @@ impl Check<'_> {
             None => None,
             Some(Value::String(s)) => Some(vec![s.trim().to_string()]),
             Some(Value::Array(items)) => {
-                let out: Option<Vec<String>> = items.iter().map(|i| i.as_str().map(|s| s.trim().to_string())).collect();
-                if out.is_none() {
-                    self.problem(&join(path, key), "must be a list of texts");
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    match item.as_str() {
+                        Some(s) => out.push(s.trim().to_string()),
+                        None => self.problem(
+                            &format!("{}[{}]", join(path, key), i + 1),
+                            format!("must be a text in quotes, got {item}"),
+                        ),
+                    }
                 }
-                out
+                (out.len() == items.len()).then_some(out)
             }
             Some(_) => {
                 self.problem(&join(path, key), "must be a text or a list of texts");
@@ -345,7 +355,7 @@ impl Check<'_> {
         match to_decimal(value) {
             Some(d) => Some(d),
             None => {
-                self.problem(&join(path, key), "must be a number");
+                self.problem(&join(path, key), format!("must be a number such as 0.6 (no quotes, no %), got {value}"));
                 None
             }
         }
@@ -558,7 +568,7 @@ impl Check<'_> {
         self.known_keys(t, "points", &["max", "table"]);
         let max = self.bounded(t, "max", "points", Decimal::from(100), None);
         let mut tables = Vec::new();
-        let mut posts_seen = HashSet::new();
+        let mut posts_seen: HashMap<String, usize> = HashMap::new();
         for (i, table) in self.array_of_tables(t, "table", "points.table").into_iter().enumerate() {
             let path = format!("points.table[{}]", i + 1);
             self.known_keys(table, &path, &["posts", "items", "bonus"]);
@@ -567,16 +577,27 @@ impl Check<'_> {
                 self.problem(&join(&path, "posts"), "is required: the posts this table scores");
             }
             for post in &posts {
-                if !posts_seen.insert(post.clone()) {
-                    self.problem(&join(&path, "posts"), format!("post \"{post}\" is in two tables"));
+                if let Some(first) = posts_seen.insert(post.clone(), i + 1) {
+                    self.problem(
+                        &join(&path, "posts"),
+                        format!("post \"{post}\" is already in points.table[{first}]: list each post in one table"),
+                    );
                 }
             }
             let items = self.items(table, "items", &path);
             let bonus = self.items(table, "bonus", &path);
-            let mut names = HashSet::new();
-            for item in items.iter().chain(bonus.iter()) {
-                if !names.insert(item.name.clone()) {
-                    self.problem(&path, format!("item \"{}\" appears twice", item.name));
+            let mut names = HashMap::new();
+            let positions = items
+                .iter()
+                .enumerate()
+                .map(|(j, item)| (item, format!("items[{}]", j + 1)))
+                .chain(bonus.iter().enumerate().map(|(j, item)| (item, format!("bonus[{}]", j + 1))));
+            for (item, at) in positions {
+                if let Some(first) = names.insert(item.name.clone(), at.clone()) {
+                    self.problem(
+                        &format!("{path}.{at}.name"),
+                        format!("item \"{}\" is already {first}: give each item its own name", item.name),
+                    );
                 }
             }
             tables.push(PointsTable { posts, items, bonus });
@@ -603,7 +624,7 @@ impl Check<'_> {
             self.known_keys(item, &at, &["name", "max", "method"]);
             let name = self.required_string(item, "name", &at);
             if !item.contains_key("max") {
-                self.problem(&join(&at, "max"), "is required");
+                self.problem(&join(&at, "max"), "is required: the item's full marks, e.g. max = 30");
             }
             let max = self.bounded(item, "max", &at, Decimal::ZERO, None);
             let method = self.string(item, "method", &at);
@@ -743,7 +764,7 @@ impl Check<'_> {
                     match to_decimal(v) {
                         Some(d) if d >= Decimal::ZERO && d <= Decimal::ONE => shares.push(d),
                         Some(d) => self.problem(&at, format!("a share must be between 0 and 1, got {d}")),
-                        None => self.problem(&at, "must be a number"),
+                        None => self.problem(&at, format!("must be a number such as 0.2, got {v}")),
                     }
                 }
             }
@@ -763,7 +784,10 @@ impl Check<'_> {
         }
         let total: Decimal = out.iter().take(out.len().saturating_sub(1)).map(|g| g.share).sum();
         if total > Decimal::ONE {
-            self.problem("grade", format!("the shares of the bands before the last add up to {total}, over 1"));
+            self.problem(
+                "grade",
+                format!("the shares of the bands before the last add up to {total}, over 1: lower them (the last band takes the rest)"),
+            );
         }
         out
     }

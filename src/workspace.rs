@@ -6,38 +6,106 @@ use crate::model::{Dataset, Period};
 use crate::read::files::{self, Findings};
 use crate::read::{Aliases, Column, Table};
 use crate::rubric::{self, Rubric};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const CONFIG_FILE: &str = "cs-score.toml";
 
 /// `cs-score.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Config {
-    #[serde(default = "default_rubric")]
     pub rubric: String,
-    #[serde(default = "default_data")]
     pub data: String,
     pub lang: Option<String>,
-    #[serde(default)]
     pub columns: Columns,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Columns {
-    #[serde(default)]
     pub aliases: Aliases,
 }
 
-fn default_rubric() -> String {
-    rubric::BUILTIN_NAME.to_string()
-}
-
-fn default_data() -> String {
-    "data".to_string()
+impl Config {
+    /// Reads `cs-score.toml`, naming the line and column of a syntax error and the key of
+    /// any other problem, all at once.
+    pub fn parse(text: &str) -> Result<Config> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let at = e.span().map_or(CONFIG_FILE.to_string(), |s| {
+                let (line, col) = crate::error::line_column(text, s.start);
+                format!("{CONFIG_FILE}:{line}:{col}")
+            });
+            Error::one(
+                at,
+                format!(
+                    "not valid TOML: {}; text values need quotes, e.g. data = \"data\"",
+                    e.message().trim().replace('\n', "; ")
+                ),
+            )
+        })?;
+        let mut problems = Vec::new();
+        let mut problem =
+            |key: &str, message: String| problems.push(Problem::new(format!("{CONFIG_FILE}: {key}"), message));
+        let mut text_value = |key: &str| match table.get(key) {
+            None => None,
+            Some(toml::Value::String(s)) => Some(s.trim().to_string()),
+            Some(other) => {
+                problem(key, format!("must be a text in quotes, got {other}"));
+                None
+            }
+        };
+        let rubric = text_value("rubric").unwrap_or_else(|| rubric::BUILTIN_NAME.to_string());
+        let data = text_value("data").unwrap_or_else(|| "data".to_string());
+        let lang = text_value("lang");
+        let mut aliases = Aliases::new();
+        match table.get("columns").map(|c| (c, c.get("aliases"))) {
+            None => {}
+            Some((toml::Value::Table(columns), found)) => {
+                for key in columns.keys().filter(|k| *k != "aliases") {
+                    problem(&format!("columns.{key}"), "unknown key: [columns] holds only aliases".to_string());
+                }
+                match found {
+                    None => {}
+                    Some(toml::Value::Table(list)) => {
+                        for (canonical, names) in list {
+                            let names: Option<Vec<String>> = names
+                                .as_array()
+                                .and_then(|a| a.iter().map(|n| n.as_str().map(|s| s.trim().to_string())).collect());
+                            match names {
+                                Some(n) => {
+                                    aliases.insert(canonical.clone(), n);
+                                }
+                                None => problem(
+                                    &format!("columns.aliases.{canonical}"),
+                                    "must be a list of header names, e.g. [\"员工号\"]".to_string(),
+                                ),
+                            }
+                        }
+                    }
+                    Some(_) => problem("columns.aliases", "must be a table: write [columns.aliases]".to_string()),
+                }
+            }
+            Some(_) => problem("columns", "must be a table: write [columns.aliases]".to_string()),
+        }
+        for key in table.keys() {
+            if !["rubric", "data", "lang", "columns"].contains(&key.as_str()) {
+                let hint = match crate::error::did_you_mean(key, ["rubric", "data", "lang", "columns"]) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "the keys are rubric, data, lang and [columns.aliases]".to_string(),
+                };
+                problem(key, format!("unknown key: {hint}"));
+            }
+        }
+        if let Some(l) = &lang {
+            if crate::report::Lang::from_setting(l).is_none() {
+                problem("lang", format!("\"{l}\" is not a language: write \"zh\" or \"en\""));
+            }
+        }
+        if problems.is_empty() {
+            Ok(Config { rubric, data, lang, columns: Columns { aliases } })
+        } else {
+            Err(Error::Problems(problems))
+        }
+    }
 }
 
 /// A found workspace: its folder and configuration.
@@ -67,9 +135,8 @@ impl Workspace {
                     .ok_or_else(|| no_workspace(&format!("no {CONFIG_FILE} in {} or its parents", cwd.display())))?
             }
         };
-        let text = read_text(&root.join(CONFIG_FILE), CONFIG_FILE)?;
-        let config: Config =
-            toml::from_str(&text).map_err(|e| Error::one(CONFIG_FILE, e.message().trim().to_string()))?;
+        let text = read_text(&root.join(CONFIG_FILE), CONFIG_FILE, "the workspace's settings")?;
+        let config = Config::parse(&text)?;
         Ok(Workspace { root, config })
     }
 
@@ -95,13 +162,25 @@ impl Workspace {
             Some(p) if p.to_str() == Some(rubric::BUILTIN_NAME) => {
                 (rubric::BUILTIN_HECHENG_2009.to_string(), rubric::BUILTIN_NAME.to_string())
             }
-            Some(p) => (read_text(p, &p.display().to_string())?, p.display().to_string()),
+            Some(p) => (
+                read_text(
+                    p,
+                    &p.display().to_string(),
+                    "given by --rubric, relative to the current folder; or use --rubric builtin:hecheng-2009",
+                )?,
+                p.display().to_string(),
+            ),
             None if self.config.rubric == rubric::BUILTIN_NAME => {
                 (rubric::BUILTIN_HECHENG_2009.to_string(), rubric::BUILTIN_NAME.to_string())
             }
             None => {
                 let p = self.root.join(&self.config.rubric);
-                (read_text(&p, &self.config.rubric)?, self.config.rubric.clone())
+                let named_by = format!(
+                    "named by rubric = \"{}\" in cs-score.toml: create it, or write rubric = \"{}\"",
+                    self.config.rubric,
+                    rubric::BUILTIN_NAME
+                );
+                (read_text(&p, &self.config.rubric, &named_by)?, self.config.rubric.clone())
             }
         };
         let loaded = rubric::load(&text, &origin)?;
@@ -157,13 +236,16 @@ impl Workspace {
             }
         }
         for (quarter, (qfile, _)) in &data.kpi_quarterly {
-            for (month, (mfile, _)) in &data.kpi_monthly {
-                if quarter.contains(month) {
-                    found.problems.push(Problem::new(
-                        qfile.to_string(),
-                        format!("{quarter} has both a quarterly KPI export and the monthly file {mfile}: keep one"),
-                    ));
-                }
+            let monthly: Vec<&str> =
+                data.kpi_monthly.iter().filter(|(m, _)| quarter.contains(m)).map(|(_, (f, _))| f.as_ref()).collect();
+            if !monthly.is_empty() {
+                found.problems.push(Problem::new(
+                    qfile.to_string(),
+                    format!(
+                        "{quarter} has both this quarterly KPI export and monthly files ({}): keep one or the other",
+                        monthly.join(", ")
+                    ),
+                ));
             }
         }
         if let Some(t) = self.table("events.csv", files::EVENTS, false, &mut found) {
@@ -194,12 +276,12 @@ impl Workspace {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 found.problems.push(Problem::new(
                     display,
-                    format!("is missing: every workspace needs a roster (columns id, name, unit, post); `cs-score init --example` shows one ({e})"),
+                    "is missing: every workspace needs a roster (columns id, name, unit, post); `cs-score init --example` shows one",
                 ));
                 None
             }
             Err(e) => {
-                found.problems.push(Problem::new(display, format!("cannot be read: {e}")));
+                found.problems.push(Problem::new(display, crate::error::io_text(&e)));
                 None
             }
         }
@@ -213,7 +295,7 @@ impl Workspace {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
             Err(e) => {
-                found.problems.push(Problem::new(self.display(folder), format!("cannot be read: {e}")));
+                found.problems.push(Problem::new(self.display(folder), crate::error::io_text(&e)));
                 return out;
             }
         };
@@ -255,7 +337,12 @@ fn no_workspace(why: &str) -> Error {
     )
 }
 
-fn read_text(path: &Path, display: &str) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::one(display.to_string(), format!("cannot be read: {e}")))?;
-    crate::read::decode(&bytes).map(|(t, _)| t.into_owned()).map_err(|(_, m)| Error::one(display.to_string(), m))
+/// Reads a TOML file as text; `role` says where its name came from, for the message.
+fn read_text(path: &Path, display: &str, role: &str) -> Result<String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::one(display.to_string(), format!("{} ({role})", crate::error::io_text(&e))))?;
+    crate::read::decode(&bytes).map(|(t, _)| t.into_owned()).map_err(|(at, _)| {
+        let (line, col) = crate::error::line_column(&String::from_utf8_lossy(&bytes[..at.min(bytes.len())]), at);
+        Error::one(format!("{display}:{line}:{col}"), "is not UTF-8 text: save it as UTF-8")
+    })
 }

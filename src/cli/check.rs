@@ -33,7 +33,7 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
                             }
                         }
                         if let Some(m @ Period::Month { .. }) = within {
-                            warnings.extend(engine::month(&m, &rubric, &data).warnings);
+                            warnings.extend(engine::month(&m, &rubric, &data, &workspace.config.data).warnings);
                         }
                     }
                     warnings.extend(crate::audit::cross_checks(&rubric, &origin, &data, within.as_ref()));
@@ -46,7 +46,10 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
     problems.dedup();
     sort(&mut warnings);
     warnings.dedup();
-    let summary = summary(problems.len(), warnings.len(), files);
+    let mut summary = summary(problems.len(), warnings.len(), files);
+    if global.strict && problems.is_empty() && !warnings.is_empty() {
+        summary.push_str("; --strict: warnings count as errors");
+    }
     let failed = !problems.is_empty() || (global.strict && !warnings.is_empty());
     let text = match global.format {
         Format::Json => {

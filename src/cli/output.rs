@@ -18,7 +18,14 @@ pub fn to_stdout(bytes: &[u8]) -> Result<()> {
 /// Writes a whole file or nothing: an existing file is replaced only by a complete one.
 pub fn to_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let display = path.display().to_string();
-    let fail = |e: std::io::Error| Error::one(display.clone(), format!("cannot be written: {e}"));
+    let fail = |e: std::io::Error| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "its folder does not exist: create it first".to_string(),
+            std::io::ErrorKind::IsADirectory => "is a folder: name a file".to_string(),
+            _ => crate::error::io_text(&e),
+        };
+        Error::one(display.clone(), format!("cannot be written: {why}"))
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -96,14 +96,14 @@ pub enum Report {
 /// Runs the one pipeline for any period. `data_dir` only names missing files in messages.
 pub fn run(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<Report, Vec<Problem>> {
     match period.kind() {
-        PeriodKind::Month => Ok(Report::Month(month(period, rubric, data))),
+        PeriodKind::Month => Ok(Report::Month(month(period, rubric, data, data_dir))),
         PeriodKind::Quarter => quarter(period, rubric, data, data_dir).map(|r| Report::Period(Box::new(r))),
         PeriodKind::Year => year(period, rubric, data, data_dir).map(|r| Report::Period(Box::new(r))),
     }
 }
 
 /// The monthly bulletin: points as given, ranked by points alone.
-pub fn month(period: &Period, rubric: &Rubric, data: &Dataset) -> MonthResult {
+pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> MonthResult {
     let sheet = data.points.get(period);
     let mut warnings = Vec::new();
     let people: Vec<&Person> = data.roster.people.iter().filter(|p| p.active_in(period)).collect();
@@ -112,15 +112,21 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset) -> MonthResult {
     let as_scored: Vec<Scored> =
         entries.iter().map(|e| Scored { score: e.as_ref().map(|m| m.points), ..Scored::default() }).collect();
     let ranks = scores::rank(&as_scored, |s| s, &[]);
-    let missing_file = format!("points/{period}.csv");
+    let missing_file = format!("{data_dir}/points/{period}.csv");
     match sheet {
-        None => warnings.push(Problem::new(missing_file, "warning: there is no points sheet for this month")),
+        None => warnings.push(Problem::new(
+            missing_file,
+            format!("warning: there is no points sheet for {period}: add it (cs-score template points {period})"),
+        )),
         Some((file, _)) => {
             for (p, e) in people.iter().zip(&entries) {
                 if e.is_none() {
                     warnings.push(Problem::new(
                         file.to_string(),
-                        format!("warning: {} {} is active in {period} but has no points row", p.id, p.name),
+                        format!(
+                            "warning: {} {} is active in {period} but has no points row: add it if it was forgotten",
+                            p.id, p.name
+                        ),
                     ));
                 }
             }
@@ -169,6 +175,7 @@ fn listing_key(rank: Option<u32>, id: &str) -> (bool, u32, &str) {
 /// A quarter's results (SPEC § 4).
 pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<PeriodResult, Vec<Problem>> {
     let mut notes = Notes::default();
+    scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
     let scored: Vec<(&Person, Scored)> = data
         .roster
         .people

@@ -15,6 +15,15 @@ pub enum Measure {
     Kpi,
 }
 
+impl Measure {
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Points => "points",
+            Measure::Kpi => "KPI",
+        }
+    }
+}
+
 /// One input value behind a person's score, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Input {
@@ -68,8 +77,10 @@ fn aggregate(values: Vec<Decimal>, sum: bool, decimals: u32) -> Option<Aggregate
 /// What a sheet holds for one person in one period.
 enum Lookup {
     Row(Decimal, String),
-    /// No row; the file that lacks it (or would hold it).
+    /// The sheet has no row for the person.
     NoRow(String),
+    /// There is no sheet at all (the file it would be): reported once per sheet, not per person.
+    NoSheet(String),
 }
 
 /// Collects one person's values of a measure over `periods`, applying `missing_month` to the
@@ -91,9 +102,12 @@ fn collect(
                 inputs.push(Input { measure, period: *period, value: Some(value), origin, missing: false });
             }
             Lookup::NoRow(file) if person.active_in(period) => {
-                missing(person, &file, *period, measure, rubric, &mut values, inputs, notes)
+                missing(person, &file, *period, measure, rubric, &mut values, inputs, Some(notes))
             }
-            Lookup::NoRow(_) => {}
+            Lookup::NoSheet(file) if person.active_in(period) => {
+                missing(person, &file, *period, measure, rubric, &mut values, inputs, None)
+            }
+            Lookup::NoRow(_) | Lookup::NoSheet(_) => {}
         }
     }
     values
@@ -111,11 +125,12 @@ fn lookup<T>(
             Lookup::Row(v, origin)
         }
         Some((file, _)) => Lookup::NoRow(file.to_string()),
-        None => Lookup::NoRow(expected()),
+        None => Lookup::NoSheet(expected()),
     }
 }
 
-/// Applies `missing_month` to one missing row.
+/// Applies `missing_month` to one missing row; `notes` is `None` when the whole sheet is
+/// missing (that is reported once, by `missing_sheets`).
 #[allow(clippy::too_many_arguments)]
 fn missing(
     person: &Person,
@@ -125,37 +140,80 @@ fn missing(
     rubric: &Rubric,
     values: &mut Vec<Decimal>,
     inputs: &mut Vec<Input>,
-    notes: &mut Notes,
+    notes: Option<&mut Notes>,
 ) {
-    let what = match measure {
-        Measure::Points => "points",
-        Measure::Kpi => "KPI",
-    };
-    let who = format!("{} {} has no {what} row for {period}", person.id, person.name);
+    let who = format!("{} {} has no {} row for {period}", person.id, person.name, measure.name());
     let value = match rubric.score.missing_month {
         MissingMonth::MeanOfPresent => {
-            notes.warnings.push(Problem::new(
-                file,
-                format!("warning: {who}; it is left out of the mean (score.missing_month = \"mean_of_present\")"),
-            ));
+            if let Some(n) = notes {
+                n.warnings.push(Problem::new(
+                    file,
+                    format!("warning: {who}; it is left out of the mean (score.missing_month = \"mean_of_present\"): add the row if it was forgotten"),
+                ));
+            }
             None
         }
         MissingMonth::Zero => {
-            notes
-                .warnings
-                .push(Problem::new(file, format!("warning: {who}; counted as 0 (score.missing_month = \"zero\")")));
+            if let Some(n) = notes {
+                n.warnings.push(Problem::new(file, format!("warning: {who}; counted as 0 (score.missing_month = \"zero\"): add the row if it was forgotten")));
+            }
             values.push(Decimal::ZERO);
             Some(Decimal::ZERO)
         }
         MissingMonth::Error => {
-            notes.problems.push(Problem::new(
-                file,
-                format!("{who} but was active then: add the row, or set score.missing_month to \"mean_of_present\" or \"zero\""),
-            ));
+            if let Some(n) = notes {
+                n.problems.push(Problem::new(
+                    file,
+                    format!("{who} but was active then: add the row, or set score.missing_month to \"mean_of_present\" or \"zero\""),
+                ));
+            }
             None
         }
     };
     inputs.push(Input { measure, period, value, origin: file.to_string(), missing: true });
+}
+
+/// One message per sheet that a period needs and does not have (SPEC § 4: every active
+/// person then has no row, so `missing_month` applies to all of them).
+pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_dir: &str, notes: &mut Notes) {
+    let anyone_active = |m: &Period| data.roster.people.iter().any(|p| p.active_in(m));
+    let mut absent: Vec<(Measure, Period)> = Vec::new();
+    for month in quarter.months().iter().filter(|m| anyone_active(m)) {
+        if !data.points.contains_key(month) {
+            absent.push((Measure::Points, *month));
+        }
+        if !data.kpi_quarterly.contains_key(quarter) && !data.kpi_monthly.contains_key(month) {
+            absent.push((Measure::Kpi, *month));
+        }
+    }
+    for (measure, month) in absent {
+        let (folder, what) = match measure {
+            Measure::Points => ("points", "points sheet"),
+            Measure::Kpi => ("kpi", "KPI file (nor a quarterly export)"),
+        };
+        let file = format!("{data_dir}/{folder}/{month}.csv");
+        let head = format!("there is no {what} for {month}");
+        match rubric.score.missing_month {
+            MissingMonth::MeanOfPresent => notes.warnings.push(Problem::new(
+                file,
+                format!(
+                    "warning: {head}; {quarter} {} the mean of the other months: add the file",
+                    match measure {
+                        Measure::Points => "points are",
+                        Measure::Kpi => "KPI is",
+                    }
+                ),
+            )),
+            MissingMonth::Zero => notes.warnings.push(Problem::new(
+                file,
+                format!("warning: {head}; every active person counts 0 for it (score.missing_month = \"zero\"): add the file"),
+            )),
+            MissingMonth::Error => notes.problems.push(Problem::new(
+                file,
+                format!("{head} (score.missing_month = \"error\"): add the file, or set score.missing_month to \"mean_of_present\""),
+            )),
+        }
+    }
 }
 
 /// A person's quarterly scores (SPEC § 4 "Quarter").

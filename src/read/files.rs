@@ -79,7 +79,7 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
         let mut text = |column: &str| {
             let v = table.cell(row, column).to_string();
             if v.is_empty() {
-                found.problems.push(table.problem(row, column, "is blank"));
+                found.problems.push(table.problem(row, column, format!("is blank: every person needs a {column}")));
             }
             v
         };
@@ -90,7 +90,11 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
         let (joined, left) = (date("joined"), date("left"));
         if let (Some(j), Some(l)) = (joined, left) {
             if l < j {
-                found.problems.push(table.problem(row, "left", format!("{l} is before the joining date {j}")));
+                found.problems.push(table.problem(
+                    row,
+                    "left",
+                    format!("{l} is before the joining date {j}: correct one of the two dates"),
+                ));
             }
         }
         people.push(Person { id, name, unit, post, joined, left, source: source(table, row) });
@@ -127,7 +131,10 @@ fn check_name(table: &Table, row: &Row, person: &Person, found: &mut Findings) {
         found.warnings.push(Problem::at(
             &table.file,
             row.line,
-            format!("warning: name \"{name}\" differs from the roster's \"{}\" for id {}", person.name, person.id),
+            format!(
+                "warning: name \"{name}\" differs from the roster's \"{}\" for id {}: correct the sheet or the roster",
+                person.name, person.id
+            ),
         ));
     }
 }
@@ -337,8 +344,10 @@ pub fn city_awards(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<
     for row in &table.rows {
         let period = period(table, row, found);
         let person = roster_id(table, row, roster, found);
-        let amount =
-            found.check(values::whole_yuan(table.cell(row, "amount")).map_err(|m| table.problem(row, "amount", m)));
+        let amount = found.check(
+            values::whole_yuan(table.cell(row, "amount"))
+                .map_err(|m| table.problem(row, "amount", format!("{m}: write whole yuan in digits, e.g. 150"))),
+        );
         let amount = match amount {
             Some(None) => {
                 found.problems.push(table.problem(row, "amount", "is blank: give the amount in whole yuan"));

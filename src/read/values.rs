@@ -63,7 +63,7 @@ fn is_grouped(text: &str) -> bool {
 pub fn whole_yuan(cell: &str) -> Result<Option<Decimal>, String> {
     match number(cell.trim_end_matches('元'))? {
         Some(d) if d < Decimal::ZERO || !d.fract().is_zero() => {
-            Err(format!("\"{}\" is not a whole, non-negative amount of yuan", trim(cell)))
+            Err(format!("\"{}\" is not a whole, non-negative amount", trim(cell)))
         }
         other => Ok(other),
     }
@@ -111,7 +111,7 @@ pub fn date(cell: &str) -> Result<Option<NaiveDate>, String> {
 pub fn id(cell: &str) -> Result<String, String> {
     let text = half_width(cell);
     if text.is_empty() {
-        return Err("the id is blank".to_string());
+        return Err("the id is blank: give the 工号, or delete the row".to_string());
     }
     let upper = text.to_ascii_uppercase();
     if let Some((mantissa, exponent)) = upper.split_once('E') {

@@ -298,7 +298,7 @@ fn check_reports_every_problem_sorted_with_a_summary() {
             "data/events.csv:6: warning: event \"暗访\" is used by no rule or training table: did you mean \"暗查暗访\"?",
             "data/events.csv:7: column rank: \"x\" is not a place: a rank must be a positive whole number (1, 2, 3 …)",
             "data/kpi/2009-05.csv:6: column kpi: \"9O\" is not a number: write a number such as 92.5",
-            "data/points/2009-06.csv:11: warning: name \"吴亭\" differs from the roster's \"吴婷\" for id 0010",
+            "data/points/2009-06.csv:11: warning: name \"吴亭\" differs from the roster's \"吴婷\" for id 0010: correct the sheet or the roster",
             "check: 2 error(s), 2 warning(s) in 10 files",
         ]
     );

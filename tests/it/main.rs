@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod commands;
+mod errors;
 mod golden;
 mod hardening;
 mod properties;
