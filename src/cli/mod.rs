@@ -3,9 +3,11 @@
 
 pub mod check;
 pub mod explain;
+pub mod ingest;
 pub mod init;
 pub mod output;
 pub mod report;
+pub mod template;
 
 use crate::error::{Error, Problem, Result};
 use crate::model::Period;
@@ -105,6 +107,47 @@ pub enum Command {
         /// The person's id
         id: String,
     },
+    /// Import a CSV/XLSX/XLS/ODS file into the data folder after full validation
+    Ingest {
+        /// What the file holds
+        #[arg(value_enum)]
+        kind: Kind,
+        /// The file to import
+        file: PathBuf,
+        /// The period of a points or KPI sheet (else the sheet's period column, sheet name or
+        /// file name); for events, city awards and vetoes: replace only that period's rows
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// The worksheet to read (default: the sheets named by periods, else the first)
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
+        /// Replace an existing file that differs (the old one is kept in data/.history/)
+        #[arg(long)]
+        replace: bool,
+        /// Validate and show what would change; write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A fill-in sheet with the roster already in it (CSV, or XLSX with --format xlsx)
+    Template {
+        /// roster, points or kpi
+        #[arg(value_enum)]
+        kind: Kind,
+        /// YYYY-MM (points, kpi), YYYYQn (kpi; points as a workbook with a sheet per month);
+        /// optional for the roster
+        period: Option<String>,
+    },
+}
+
+/// The kinds of data file (SPEC § 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Roster,
+    Points,
+    Kpi,
+    Events,
+    CityAwards,
+    Vetoes,
 }
 
 /// Everything a report command needs, resolved once.
@@ -154,5 +197,17 @@ pub fn run(cli: Cli) -> Result<()> {
             check::run(&cli.global, period.as_deref().map(Period::parse).transpose().map_err(Error::Usage)?)
         }
         Command::Explain { period, id } => explain::run(&cli.global, Period::parse(period).map_err(Error::Usage)?, id),
+        Command::Ingest { kind, file, period, sheet, replace, dry_run } => ingest::run(
+            &cli.global,
+            &ingest::Request {
+                kind: *kind,
+                file,
+                period: period.as_deref(),
+                sheet: sheet.as_deref(),
+                replace: *replace,
+                dry_run: *dry_run,
+            },
+        ),
+        Command::Template { kind, period } => template::run(&cli.global, *kind, period.as_deref()),
     }
 }

@@ -8,6 +8,7 @@ use crate::model::Period;
 use crate::report::{self, csv::Encoding};
 
 pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
+    require_output_for_xlsx(global)?;
     let (ctx, mut result, warnings) = compute(global, period)?;
     if let (true, Report::Month(m)) = (mask, &mut result) {
         report::mask_month(m);
@@ -61,8 +62,17 @@ fn render(global: &Global, ctx: &Context, result: &Report) -> Result<Vec<u8>> {
             report::csv::write(&report::csv::flatten(result), global.encoding.unwrap_or(default))
                 .map_err(|m| Error::one("csv output", m))?
         }
-        Format::Xlsx => return Err(Error::Usage("--format xlsx is not available for this command yet".into())),
+        Format::Xlsx => report::xlsx::report(result).map_err(|m| Error::one("xlsx output", m))?,
     })
+}
+
+/// A workbook is binary: it goes to a file, never to a terminal or a pipe (exit 2 before
+/// any work is done).
+pub fn require_output_for_xlsx(global: &Global) -> Result<()> {
+    if global.format == Format::Xlsx && global.output.is_none() {
+        return Err(Error::Usage("--format xlsx writes a workbook: name the file with --output FILE.xlsx".into()));
+    }
+    Ok(())
 }
 
 /// Writes bytes to --output (atomically) or standard output.

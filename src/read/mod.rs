@@ -3,6 +3,7 @@
 //! `values` parses cell spellings; `files` turns tables into validated domain rows.
 
 pub mod files;
+pub mod sheet;
 pub mod values;
 
 use crate::error::Problem;
@@ -26,13 +27,16 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), (usize, Stri
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok((Cow::Borrowed(s), "UTF-8"));
     }
+    // Not UTF-8 as a whole. Point at the bad byte of whichever encoding read further: that
+    // is the one the file was meant to be in (a GBK pair can pass for UTF-8 by chance).
+    let utf8_end = std::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to());
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
     let mut text = String::with_capacity(bytes.len() * 3 / 2 + 16);
     let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
     match result {
         encoding_rs::DecoderResult::InputEmpty => Ok((Cow::Owned(text), "GB18030")),
         encoding_rs::DecoderResult::Malformed(bad, after) => Err((
-            read.saturating_sub(bad as usize + after as usize),
+            utf8_end.max(read.saturating_sub(bad as usize + after as usize)),
             "has bytes that are neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\""
                 .to_string(),
         )),
@@ -84,27 +88,99 @@ pub struct Row {
     cells: Vec<String>,
 }
 
-/// A decoded CSV file with its header matched against a kind's columns.
+/// A decoded file (CSV, or one worksheet of a workbook) with its header matched against a
+/// kind's columns.
 #[derive(Debug)]
 pub struct Table {
     pub file: Arc<str>,
-    pub encoding: &'static str,
+    /// How the cells were read: the text encoding of a CSV file, or `sheet NAME`.
+    pub encoding: String,
     /// Headers as written in the file (trimmed), for messages.
     pub headers: Vec<String>,
     matched: HashMap<&'static str, usize>,
     pub rows: Vec<Row>,
 }
 
+/// The header spellings a column accepts: its name, its built-in aliases, the workspace's.
+fn accepted<'a>(column: &'a Column, aliases: &'a Aliases) -> Vec<&'a str> {
+    let extra = aliases.get(column.name).map(Vec::as_slice).unwrap_or_default();
+    std::iter::once(column.name).chain(column.aliases.iter().copied()).chain(extra.iter().map(String::as_str)).collect()
+}
+
+fn same_header(accepted: &str, header: &str) -> bool {
+    accepted.trim().eq_ignore_ascii_case(values::trim(header))
+}
+
+/// How many cells of a row name a known column (or one of `extra`, such as the rubric's
+/// item names): a worksheet's header is the row that names the most.
+pub fn header_score(cells: &[String], columns: &[Column], aliases: &Aliases, extra: &[String]) -> usize {
+    let known: Vec<&str> =
+        columns.iter().flat_map(|c| accepted(c, aliases)).chain(extra.iter().map(String::as_str)).collect();
+    cells.iter().filter(|cell| known.iter().any(|k| same_header(k, cell))).count()
+}
+
+/// Matches a header row against a kind's columns: each column found at most once; a missing
+/// required column or two cells meaning the same column is a problem on the header's line.
+fn match_header(
+    file: &str,
+    line: u64,
+    headers: &[String],
+    columns: &[Column],
+    aliases: &Aliases,
+) -> Result<HashMap<&'static str, usize>, Vec<Problem>> {
+    let mut matched = HashMap::new();
+    let mut problems = Vec::new();
+    for column in columns {
+        let accepted = accepted(column, aliases);
+        let hits: Vec<usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| accepted.iter().any(|a| same_header(a, h)))
+            .map(|(i, _)| i)
+            .collect();
+        match hits.as_slice() {
+            [] if column.required => problems.push(Problem::at(
+                file,
+                line,
+                format!("no `{}` column: name one of the header cells {}", column.name, accepted.join(", ")),
+            )),
+            [] => {}
+            [i] => {
+                matched.insert(column.name, *i);
+            }
+            [first, second, ..] => problems.push(Problem::at(
+                file,
+                line,
+                format!(
+                    "columns \"{}\" and \"{}\" both mean `{}`: keep one",
+                    headers[*first], headers[*second], column.name
+                ),
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(matched)
+    } else {
+        Err(problems)
+    }
+}
+
 impl Table {
     /// Parses `bytes` as CSV; the first non-blank record is the header.
     pub fn parse(file: &str, bytes: &[u8], columns: &[Column], aliases: &Aliases) -> Result<Table, Vec<Problem>> {
-        let file: Arc<str> = Arc::from(file);
-        let (text, encoding) = decode(bytes).map_err(|(at, m)| vec![encoding_problem(&file, bytes, at, m)])?;
-        if text.contains('\0') {
-            return Err(vec![Problem::new(file.to_string(), "contains a NUL byte: this is not a text CSV file")]);
+        let (text, encoding) = decode(bytes).map_err(|(at, m)| vec![encoding_problem(file, bytes, at, m)])?;
+        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+            let message = "contains a NUL byte (an .xlsx or UTF-16 file renamed to .csv?): export it as \"CSV UTF-8\", or ingest the workbook itself";
+            return Err(vec![encoding_problem(file, bytes, at, message.to_string())]);
+        }
+        if let Some(line) = unclosed_quote(text.as_bytes()) {
+            return Err(vec![Problem::at(
+                file,
+                line,
+                "a quoted cell is not closed: a quote (\") opens here and the file ends inside it (truncated?): close it or remove it",
+            )]);
         }
         let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        let mut headers: Option<Vec<String>> = None;
         let mut rows = Vec::new();
         let mut record = csv::StringRecord::new();
         let mut lines = LineCounter::default();
@@ -114,59 +190,49 @@ impl Table {
                 Ok(true) => {}
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
-                    return Err(vec![Problem::at(&file, line, format!("cannot read CSV: {}", csv_error_text(&e)))]);
+                    return Err(vec![Problem::at(file, line, format!("cannot read CSV: {}", csv_error_text(&e)))]);
                 }
             }
             let line = lines.line_at(text.as_bytes(), record.position().map_or(0, |p| p.byte() as usize));
-            let cells: Vec<String> = record.iter().map(|c| values::trim(c).to_string()).collect();
-            if cells.iter().all(|c| c.is_empty()) {
-                continue;
-            }
-            if headers.is_none() {
-                headers = Some(cells);
-            } else {
-                rows.push(Row { line, cells });
-            }
+            rows.push((line, record.iter().map(str::to_string).collect()));
         }
-        let headers = headers.ok_or_else(|| vec![Problem::new(file.to_string(), "is empty: it needs a header row")])?;
-        let mut matched = HashMap::new();
-        let mut problems = Vec::new();
-        for column in columns {
-            let extra = aliases.get(column.name).map(Vec::as_slice).unwrap_or_default();
-            let accepted: Vec<&str> = std::iter::once(column.name)
-                .chain(column.aliases.iter().copied())
-                .chain(extra.iter().map(String::as_str))
-                .collect();
-            let hits: Vec<usize> = headers
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| accepted.iter().any(|a| a.trim().eq_ignore_ascii_case(h)))
-                .map(|(i, _)| i)
-                .collect();
-            match hits.as_slice() {
-                [] if column.required => problems.push(Problem::at(
-                    &file,
-                    1,
-                    format!("no `{}` column: name one of the header cells {}", column.name, accepted.join(", ")),
-                )),
-                [] => {}
-                [i] => {
-                    matched.insert(column.name, *i);
-                }
-                [first, second, ..] => problems.push(Problem::at(
-                    &file,
-                    1,
-                    format!(
-                        "columns \"{}\" and \"{}\" both mean `{}`: keep one",
-                        headers[*first], headers[*second], column.name
-                    ),
-                )),
+        Table::from_rows(file, encoding, rows, columns, aliases)
+    }
+
+    /// Builds a table from rows already split into cells (each with its 1-based line), such
+    /// as a worksheet's: cells are trimmed, blank rows skipped, and the first row left is the
+    /// header. `encoding` says how the rows were read (`GB18030`, `sheet 2009-05`).
+    pub fn from_rows(
+        file: &str,
+        encoding: impl Into<String>,
+        rows: Vec<(u64, Vec<String>)>,
+        columns: &[Column],
+        aliases: &Aliases,
+    ) -> Result<Table, Vec<Problem>> {
+        let file: Arc<str> = Arc::from(file);
+        let mut rows = rows.into_iter().filter_map(|(line, cells)| {
+            let cells: Vec<String> = cells.iter().map(|c| values::trim(c).to_string()).collect();
+            (!cells.iter().all(String::is_empty)).then_some(Row { line, cells })
+        });
+        let header =
+            rows.next().ok_or_else(|| vec![Problem::new(file.to_string(), "is empty: it needs a header row")])?;
+        let matched = match_header(&file, header.line, &header.cells, columns, aliases)?;
+        Ok(Table { file, encoding: encoding.into(), headers: header.cells, matched, rows: rows.collect() })
+    }
+
+    /// Rewrites every data cell through `f`, e.g. to take off the formula guard a spreadsheet
+    /// export put on text (ingest does; the data folder itself is read as written).
+    pub fn map_cells(&mut self, f: impl Fn(&str) -> &str) {
+        for row in &mut self.rows {
+            for cell in &mut row.cells {
+                *cell = f(cell).to_string();
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(Table { file, encoding, headers, matched, rows })
+    }
+
+    /// The header index a canonical column was matched to.
+    pub fn index(&self, column: &str) -> Option<usize> {
+        self.matched.get(column).copied()
     }
 
     pub fn has(&self, column: &str) -> bool {
@@ -197,6 +263,35 @@ impl Table {
     pub fn problem(&self, row: &Row, column: &str, message: impl std::fmt::Display) -> Problem {
         Problem::at(&self.file, row.line, format!("column {}: {message}", self.header(column)))
     }
+}
+
+/// The line where a quoted cell opens and never closes (the file ends inside it), if any.
+/// The csv crate silently takes everything up to the end of the file as that cell.
+fn unclosed_quote(text: &[u8]) -> Option<u64> {
+    let (mut line, mut opened_at) = (1u64, 0u64);
+    let (mut at_cell_start, mut quoted) = (true, false);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if quoted {
+            if b == b'"' {
+                if text.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if b == b'"' && at_cell_start {
+            quoted = true;
+            opened_at = line;
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+        at_cell_start = !quoted && matches!(b, b',' | b'\n' | b'\r');
+        i += 1;
+    }
+    quoted.then_some(opened_at)
 }
 
 /// Turns a record's byte offset into its 1-based line. The csv crate's own line count is
@@ -257,6 +352,12 @@ mod tests {
         let bytes = b"id,points\r\n0001,90\r\n0002,\x81\x20\xff\r\n";
         let err = Table::parse("p.csv", bytes, COLS, &Aliases::new()).unwrap_err();
         assert!(err[0].to_string().starts_with("p.csv:3: column points: has bytes"), "{}", err[0]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_found_where_it_opens() {
+        assert_eq!(unclosed_quote(b"id,note\n1,\"a \"\"b\"\" c\"\n2,\"open\n3,x\n"), Some(3));
+        assert_eq!(unclosed_quote(b"id,note\n1,\"multi\nline\"\n2,5\"inch\n"), None);
     }
 
     #[test]

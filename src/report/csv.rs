@@ -16,7 +16,7 @@ pub enum Cell {
 }
 
 impl Cell {
-    fn text(s: impl Into<String>) -> Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
         Cell::Text(s.into())
     }
 
@@ -34,6 +34,10 @@ impl Cell {
 
     fn count(v: Option<u32>) -> Cell {
         v.map_or(Cell::Empty, |n| Cell::Number(Decimal::from(n), n.to_string()))
+    }
+
+    fn whole(n: usize) -> Cell {
+        Cell::Number(Decimal::from(n), n.to_string())
     }
 
     fn flag(b: bool) -> Cell {
@@ -155,6 +159,52 @@ fn period(r: &PeriodResult) -> Flat {
                 row.push(Cell::money(y));
             }
             row
+        })
+        .collect();
+    Flat { headers, rows }
+}
+
+/// One row per award rule of a quarter or year: what it did (the XLSX "rules" sheet).
+pub fn rules(r: &PeriodResult) -> Flat {
+    let headers = ["award", "name", "fired", "quota", "recipients", "paid"].map(String::from).to_vec();
+    let rows = r
+        .rules
+        .iter()
+        .map(|rule| {
+            vec![
+                Cell::text(&rule.key),
+                Cell::text(&rule.name),
+                Cell::whole(rule.fired),
+                rule.cut.as_ref().map_or(Cell::Empty, |c| Cell::whole(c.quota)),
+                Cell::whole(rule.recipients),
+                Cell::money(rule.paid),
+            ]
+        })
+        .collect();
+    Flat { headers, rows }
+}
+
+/// One row per award line, people in listing order (the XLSX "lines" sheet).
+pub fn lines(r: &PeriodResult) -> Flat {
+    let headers = ["id", "name", "award", "source", "amount", "paid", "superseded_by"].map(String::from).to_vec();
+    let rows = r
+        .people
+        .iter()
+        .flat_map(|p| {
+            p.awards.iter().map(|l| {
+                vec![
+                    Cell::text(&p.id),
+                    Cell::text(&p.name),
+                    Cell::text(&l.award),
+                    Cell::text(match l.source {
+                        LineSource::District => "district",
+                        LineSource::City => "city",
+                    }),
+                    Cell::money(l.amount),
+                    Cell::money(l.paid),
+                    l.superseded_by.as_deref().map_or(Cell::Empty, Cell::text),
+                ]
+            })
         })
         .collect();
     Flat { headers, rows }

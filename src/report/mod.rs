@@ -5,6 +5,7 @@ pub mod csv;
 pub mod explain;
 pub mod json;
 pub mod table;
+pub mod xlsx;
 
 use crate::model::format_fixed;
 use rust_decimal::Decimal;

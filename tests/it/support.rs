@@ -154,3 +154,14 @@ pub fn person<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Va
 pub fn rule<'a>(report: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
     report["awards"].as_array().unwrap().iter().find(|r| r["award"] == key).unwrap_or_else(|| panic!("no rule {key}"))
 }
+
+/// The text of one entry of a zip file, such as `xl/worksheets/sheet1.xml` of an XLSX, to
+/// check what calamine does not expose (data validation, frozen panes, filters).
+pub fn unzip_entry(path: &Path, name: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).expect("a zip file");
+    let mut entry = archive.by_name(name).unwrap_or_else(|_| panic!("no {name} in {}", path.display()));
+    let mut text = String::new();
+    entry.read_to_string(&mut text).unwrap();
+    text
+}

@@ -1,0 +1,217 @@
+//! XLSX output: any `Flat` as a worksheet, so reports and fill-in templates share one writer.
+//! Text and IDs are strings (ID columns formatted as text, `@`, so a typed id keeps its
+//! zeros), numbers are numbers shown with the decimals their text has (a score gets the
+//! rubric's), the header is bold on a fill, frozen and filtered, and column widths count a
+//! CJK character as two. Risky text is written as it is with Excel's quote prefix, which
+//! shows it verbatim and never evaluates it, instead of a literal `'` in the cell.
+
+use super::csv::{Cell, Flat};
+use super::guard_formula;
+use crate::engine::Report;
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationRule, Format, FormatBorder, Formula, IgnoreError, Workbook, Worksheet,
+    XlsxError,
+};
+use std::collections::{BTreeMap, HashSet};
+use unicode_width::UnicodeWidthStr;
+
+/// The last row index Excel has (0-based), for whole-column settings.
+const LAST_ROW: u32 = 1_048_575;
+
+/// How one column is shown.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnSpec {
+    /// An identifier: always text, also for what a user types into it later.
+    pub id: bool,
+    /// A number column to fill in: cells accept only a number in [0, max].
+    pub max: Option<Decimal>,
+}
+
+/// One worksheet: a name, rows, and how to show its columns and cells.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub name: String,
+    pub flat: Flat,
+    /// Per column, by index; missing entries mean plain.
+    pub columns: Vec<ColumnSpec>,
+    /// Cells (row index in `flat.rows`, column) that do not apply to their row: greyed.
+    pub shaded: HashSet<(usize, usize)>,
+}
+
+impl Sheet {
+    /// A report sheet: the columns named `id` are IDs.
+    pub fn report(name: &str, flat: Flat) -> Sheet {
+        let columns = flat.headers.iter().map(|h| ColumnSpec { id: h == "id", max: None }).collect();
+        Sheet { name: name.to_string(), flat, columns, shaded: HashSet::new() }
+    }
+}
+
+/// A report as a workbook: the month's bulletin, or a quarter's or year's ranking, award
+/// rules and award lines.
+pub fn report(report: &Report) -> Result<Vec<u8>, String> {
+    let sheets = match report {
+        Report::Month(_) => vec![Sheet::report("bulletin", super::csv::flatten(report))],
+        Report::Period(p) => vec![
+            Sheet::report("ranking", super::csv::flatten(report)),
+            Sheet::report("rules", super::csv::rules(p)),
+            Sheet::report("lines", super::csv::lines(p)),
+        ],
+    };
+    write(&sheets)
+}
+
+/// The shared formats of a workbook.
+struct Formats {
+    header: Format,
+    quoted: Format,
+    id: Format,
+    id_quoted: Format,
+    shaded: Format,
+    /// Number formats by decimals.
+    numbers: BTreeMap<usize, Format>,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xDDEBF7))
+                .set_border_bottom(FormatBorder::Thin),
+            quoted: Format::new().set_quote_prefix(),
+            id: Format::new().set_num_format("@"),
+            id_quoted: Format::new().set_num_format("@").set_quote_prefix(),
+            shaded: Format::new().set_background_color(Color::RGB(0xD9D9D9)),
+            numbers: BTreeMap::new(),
+        }
+    }
+
+    /// `0`, `0.0`, `0.00` …: as many decimals as the number's text shows.
+    fn number(&mut self, decimals: usize) -> &Format {
+        self.numbers.entry(decimals).or_insert_with(|| {
+            let pattern = if decimals == 0 { "0".to_string() } else { format!("0.{}", "0".repeat(decimals)) };
+            Format::new().set_num_format(pattern)
+        })
+    }
+}
+
+/// Writes sheets as one XLSX workbook.
+pub fn write(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
+    let mut workbook = Workbook::new();
+    let mut formats = Formats::new();
+    for sheet in sheets {
+        let worksheet = workbook.add_worksheet();
+        fill(worksheet, sheet, &mut formats).map_err(|e| format!("sheet {}: {e}", sheet.name))?;
+    }
+    workbook.save_to_buffer().map_err(|e| e.to_string())
+}
+
+fn fill(ws: &mut Worksheet, sheet: &Sheet, formats: &mut Formats) -> Result<(), XlsxError> {
+    ws.set_name(&sheet.name)?;
+    let flat = &sheet.flat;
+    let spec = |col: usize| sheet.columns.get(col).cloned().unwrap_or_default();
+    let last_col = col_num(flat.headers.len().saturating_sub(1))?;
+    let last_row = row_num(flat.rows.len())?;
+    let mut widths: Vec<usize> = flat.headers.iter().map(|h| h.width() + 2).collect();
+    for (col, header) in flat.headers.iter().enumerate() {
+        let c = col_num(col)?;
+        let risky = is_risky(header);
+        let format = if risky { formats.header.clone().set_quote_prefix() } else { formats.header.clone() };
+        ws.write_string_with_format(0, c, header, &format)?;
+        if spec(col).id {
+            // New ids typed into the column stay text, and Excel does not flag them.
+            ws.set_column_format(c, &formats.id)?;
+            ws.ignore_error_range(1, c, LAST_ROW, c, IgnoreError::NumberStoredAsText)?;
+        }
+    }
+    for (i, row) in flat.rows.iter().enumerate() {
+        let r = row_num(i + 1)?;
+        for (col, cell) in row.iter().enumerate() {
+            let c = col_num(col)?;
+            let id = spec(col).id;
+            match cell {
+                Cell::Text(t) if !t.is_empty() => {
+                    let format = match (id, is_risky(t)) {
+                        (true, true) => &formats.id_quoted,
+                        (true, false) => &formats.id,
+                        (false, true) => &formats.quoted,
+                        (false, false) => {
+                            ws.write_string(r, c, t)?;
+                            widen(&mut widths, col, t);
+                            continue;
+                        }
+                    };
+                    ws.write_string_with_format(r, c, t, format)?;
+                    widen(&mut widths, col, t);
+                }
+                Cell::Number(_, text) => {
+                    // The cell's text is the exact decimal; a spreadsheet number is a double.
+                    let value: f64 = text.parse().map_err(|_| XlsxError::ParameterError(format!("\"{text}\"")))?;
+                    let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+                    ws.write_number_with_format(r, c, value, formats.number(decimals))?;
+                    widen(&mut widths, col, text);
+                }
+                _ if sheet.shaded.contains(&(i, col)) => {
+                    ws.write_blank(r, c, &formats.shaded)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    for (col, width) in widths.iter().enumerate() {
+        ws.set_column_width(col_num(col)?, (*width).clamp(6, 60) as f64)?;
+        if let (Some(max), true) = (spec(col).max, !flat.rows.is_empty()) {
+            ws.add_data_validation(1, col_num(col)?, last_row, col_num(col)?, &validation(max)?)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, last_row, last_col)?;
+    Ok(())
+}
+
+/// Accepts a number in [0, max] (given as the rubric's exact text), or a blank cell.
+fn validation(max: Decimal) -> Result<DataValidation, XlsxError> {
+    let max = super::plain(max);
+    DataValidation::new()
+        .allow_decimal_number_formula(DataValidationRule::Between(Formula::new("0"), Formula::new(&max)))
+        .set_error_title("0 – ".to_string() + &max)?
+        .set_error_message(format!("请填写 0 到 {max} 之间的数 (a number from 0 to {max})"))
+}
+
+/// Text a spreadsheet would take for a formula (the same test the CSV guard uses).
+fn is_risky(text: &str) -> bool {
+    matches!(guard_formula(text), std::borrow::Cow::Owned(_))
+}
+
+/// Column widths in Excel's units (about one digit each): CJK counts two, plus padding.
+fn widen(widths: &mut [usize], col: usize, text: &str) {
+    if let Some(w) = widths.get_mut(col) {
+        *w = (*w).max(text.width() + 2);
+    }
+}
+
+fn row_num(i: usize) -> Result<u32, XlsxError> {
+    u32::try_from(i).ok().filter(|&r| r <= LAST_ROW).ok_or(XlsxError::RowColumnLimitError)
+}
+
+fn col_num(i: usize) -> Result<u16, XlsxError> {
+    u16::try_from(i).ok().filter(|&c| c < 16_384).ok_or(XlsxError::RowColumnLimitError)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_count_cjk_as_two() {
+        let mut w = vec![4];
+        widen(&mut w, 0, "营业厅");
+        assert_eq!(w, [8]);
+    }
+
+    #[test]
+    fn risky_text_is_what_the_csv_guard_guards() {
+        assert!(is_risky("=1+1") && is_risky("＠x") && !is_risky("-12.5") && !is_risky("张伟"));
+    }
+}
