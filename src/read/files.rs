@@ -114,8 +114,9 @@ fn roster_id<'r>(table: &Table, row: &Row, roster: &'r Roster, found: &mut Findi
         .iter()
         .find(|p| p.id.trim_start_matches('0') == stripped && p.id != id)
         .map(|p| {
+            let lost = if p.id.len() > id.len() { "this sheet" } else { "roster.csv" };
             format!(
-                "; did the spreadsheet drop leading zeros? the roster has \"{}\" (format the id column as text)",
+                "; the roster has \"{}\": {lost} lost its leading zeros (format its id column as text and export again)",
                 p.id
             )
         })

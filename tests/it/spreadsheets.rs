@@ -499,7 +499,7 @@ fn a_failed_ingest_leaves_the_data_folder_byte_identical() {
         &["2009-07积分.csv:2: column 积分: \"9O\" is not a number", ":3: column 积分: 200 is outside"],
     );
     let lost_zeros = file("2009-07.csv", b"id,points\n3,90\n");
-    refused(&ws, &["points", &lost_zeros], 1, &["2009-07.csv:2: column id: \"3\" is not on the roster; did the spreadsheet drop leading zeros? the roster has \"0003\""]);
+    refused(&ws, &["points", &lost_zeros], 1, &["2009-07.csv:2: column id: \"3\" is not on the roster; the roster has \"0003\": this sheet lost its leading zeros"]);
     let scientific = file("2009-07b.csv", b"id,kpi\n2.31E+13,90\n");
     refused(
         &ws,
