@@ -7,7 +7,13 @@ use crate::read::{files, Aliases, Table};
 use crate::rubric;
 
 /// A fixed roster and rubric for the data readers: ids 0001–0003, one with a points table.
-fn fixture() -> (Roster, rubric::Rubric) {
+/// Built once: the fuzzer calls the entry points millions of times.
+fn fixture() -> &'static (Roster, rubric::Rubric) {
+    static FIXTURE: std::sync::OnceLock<(Roster, rubric::Rubric)> = std::sync::OnceLock::new();
+    FIXTURE.get_or_init(build_fixture)
+}
+
+fn build_fixture() -> (Roster, rubric::Rubric) {
     let person = |id: &str, post: &str| Person {
         id: id.to_string(),
         name: format!("员工{id}"),
@@ -31,19 +37,19 @@ pub fn read_data_file(bytes: &[u8]) {
         files::roster(&t, &mut found);
     }
     if let Ok(t) = Table::parse("points.csv", bytes, files::POINTS, &aliases) {
-        files::points(&t, &roster, &rubric, &mut found);
+        files::points(&t, roster, rubric, &mut found);
     }
     if let Ok(t) = Table::parse("kpi.csv", bytes, files::KPI, &aliases) {
-        files::kpi(&t, &roster, &rubric, &mut found);
+        files::kpi(&t, roster, rubric, &mut found);
     }
     if let Ok(t) = Table::parse("events.csv", bytes, files::EVENTS, &aliases) {
         files::events(&t, &mut found);
     }
     if let Ok(t) = Table::parse("city-awards.csv", bytes, files::CITY_AWARDS, &aliases) {
-        files::city_awards(&t, &roster, &mut found);
+        files::city_awards(&t, roster, &mut found);
     }
     if let Ok(t) = Table::parse("vetoes.csv", bytes, files::VETOES, &aliases) {
-        files::vetoes(&t, &roster, &mut found);
+        files::vetoes(&t, roster, &mut found);
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         let _ = Period::parse(text);

@@ -274,6 +274,12 @@ struct Check<'a> {
 
 const ENUM_HINT: &str = "allowed values";
 
+/// Upper bounds that keep every sum and product far inside exact decimal range (no policy
+/// comes near them): a score scale, a weight, an amount of yuan.
+const MAX_SCALE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+const MAX_WEIGHT: Decimal = Decimal::from_parts(1_000, 0, 0, false, 0);
+const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
 impl Check<'_> {
     fn problem(&mut self, path: &str, message: impl Into<String>) {
         self.problems.push(Problem::new(format!("{}: {path}", self.origin), message));
@@ -380,6 +386,8 @@ impl Check<'_> {
             self.problem(&join(path, key), format!("must be ≥ 0 whole yuan, got {d}"));
         } else if !d.fract().is_zero() {
             self.problem(&join(path, key), format!("must be whole yuan, got {d}"));
+        } else if d > MAX_AMOUNT {
+            self.problem(&join(path, key), format!("must be at most {MAX_AMOUNT} yuan, got {d}"));
         }
         Some(d)
     }
@@ -446,7 +454,7 @@ impl Check<'_> {
         let points = self.points(points_t);
         let kpi = self.sub_or(root, "kpi", &empty);
         self.known_keys(kpi, "kpi", &["max"]);
-        let kpi_max = self.bounded(kpi, "max", "kpi", Decimal::from(100), None);
+        let kpi_max = self.bounded(kpi, "max", "kpi", Decimal::from(100), Some(MAX_SCALE));
 
         let ranking = self.sub_or(root, "ranking", &empty);
         self.known_keys(ranking, "ranking", &["tie_break"]);
@@ -540,8 +548,8 @@ impl Check<'_> {
             }
         };
         ScoreRules {
-            points_weight: self.bounded(t, "points_weight", "score", Decimal::new(4, 1), None),
-            kpi_weight: self.bounded(t, "kpi_weight", "score", Decimal::new(6, 1), None),
+            points_weight: self.bounded(t, "points_weight", "score", Decimal::new(4, 1), Some(MAX_WEIGHT)),
+            kpi_weight: self.bounded(t, "kpi_weight", "score", Decimal::new(6, 1), Some(MAX_WEIGHT)),
             decimals,
             annual_points: self.choice(
                 t,
@@ -566,7 +574,7 @@ impl Check<'_> {
 
     fn points(&mut self, t: &Table) -> PointsRules {
         self.known_keys(t, "points", &["max", "table"]);
-        let max = self.bounded(t, "max", "points", Decimal::from(100), None);
+        let max = self.bounded(t, "max", "points", Decimal::from(100), Some(MAX_SCALE));
         let mut tables = Vec::new();
         let mut posts_seen: HashMap<String, usize> = HashMap::new();
         for (i, table) in self.array_of_tables(t, "table", "points.table").into_iter().enumerate() {
@@ -626,7 +634,7 @@ impl Check<'_> {
             if !item.contains_key("max") {
                 self.problem(&join(&at, "max"), "is required: the item's full marks, e.g. max = 30");
             }
-            let max = self.bounded(item, "max", &at, Decimal::ZERO, None);
+            let max = self.bounded(item, "max", &at, Decimal::ZERO, Some(MAX_SCALE));
             let method = self.string(item, "method", &at);
             out.push(Item { name, max, method });
         }

@@ -62,7 +62,8 @@ fn is_grouped(text: &str) -> bool {
 /// A whole, non-negative amount of yuan.
 pub fn whole_yuan(cell: &str) -> Result<Option<Decimal>, String> {
     match number(cell.trim_end_matches('元'))? {
-        Some(d) if d < Decimal::ZERO || !d.fract().is_zero() => {
+        // A billion yuan is far beyond any award and keeps every sum exact.
+        Some(d) if d < Decimal::ZERO || !d.fract().is_zero() || d > Decimal::from(1_000_000_000) => {
             Err(format!("\"{}\" is not a whole, non-negative amount", trim(cell)))
         }
         other => Ok(other),

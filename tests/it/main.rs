@@ -4,6 +4,7 @@
 mod bad_input;
 mod commands;
 mod errors;
+mod fuzz_regressions;
 mod golden;
 mod hardening;
 mod properties;
