@@ -41,7 +41,7 @@ fn people() -> usize {
 }
 
 static RUBRIC: LazyLock<Rubric> = LazyLock::new(|| {
-    rubric::load(rubric::BUILTIN_HECHENG_2009, rubric::BUILTIN_NAME).expect("the built-in rubric loads").rubric
+    rubric::load(rubric::BUILTIN_HECHENG_2009, rubric::BUILTIN_NAME).expect("the built-in rubric loads")
 });
 
 static PLAN: LazyLock<gen::Plan> = LazyLock::new(|| gen::Plan::new(people(), SEED));

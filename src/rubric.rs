@@ -233,14 +233,8 @@ impl Rubric {
     }
 }
 
-/// A loaded rubric and the warnings its text raised (unknown keys).
-pub struct Loaded {
-    pub rubric: Rubric,
-    pub warnings: Vec<Problem>,
-}
-
 /// Parses and validates rubric text; `origin` names it in messages (a path or `builtin:…`).
-pub fn load(text: &str, origin: &str) -> Result<Loaded, Vec<Problem>> {
+pub fn load(text: &str, origin: &str) -> Result<Rubric, Vec<Problem>> {
     let root: Table = text.parse::<Table>().map_err(|e| {
         let at = e
             .span()
@@ -251,10 +245,10 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, Vec<Problem>> {
             .unwrap_or_else(|| origin.to_string());
         vec![Problem::new(at, format!("not valid TOML: {}", e.message().trim().replace('\n', "; ")))]
     })?;
-    let mut v = Check { origin, problems: Vec::new(), warnings: Vec::new() };
+    let mut v = Check { origin, problems: Vec::new() };
     let rubric = v.rubric(&root);
     if v.problems.is_empty() {
-        Ok(Loaded { rubric, warnings: v.warnings })
+        Ok(rubric)
     } else {
         Err(v.problems)
     }
@@ -262,14 +256,13 @@ pub fn load(text: &str, origin: &str) -> Result<Loaded, Vec<Problem>> {
 
 /// The built-in default rubric; a bug if it does not load.
 pub fn builtin() -> Rubric {
-    load(BUILTIN_HECHENG_2009, BUILTIN_NAME).map(|l| l.rubric).expect("the built-in rubric is valid")
+    load(BUILTIN_HECHENG_2009, BUILTIN_NAME).expect("the built-in rubric is valid")
 }
 
 /// Walks the TOML tree, collecting every problem instead of stopping at the first.
 struct Check<'a> {
     origin: &'a str,
     problems: Vec<Problem>,
-    warnings: Vec<Problem>,
 }
 
 const ENUM_HINT: &str = "allowed values";
@@ -843,7 +836,7 @@ mod tests {
 
     #[test]
     fn defaults_fill_every_missing_key() {
-        let r = load("[policy]\nname = \"x\"\n", "r.toml").unwrap().rubric;
+        let r = load("[policy]\nname = \"x\"\n", "r.toml").unwrap();
         assert_eq!(r.department, "客户服务部");
         assert_eq!(r.score.decimals, 2);
         assert_eq!(r.score.kpi_weight, d("0.6"));

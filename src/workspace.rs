@@ -150,7 +150,7 @@ impl Workspace {
     }
 
     /// Loads the rubric named by `--rubric` or the workspace; returns it with its warnings.
-    pub fn rubric(&self, override_path: Option<&Path>) -> Result<(Rubric, Vec<Problem>)> {
+    pub fn rubric(&self, override_path: Option<&Path>) -> Result<Rubric> {
         let named = override_path.and_then(Path::to_str).unwrap_or(&self.config.rubric);
         if named.starts_with("builtin:") && named != rubric::BUILTIN_NAME {
             return Err(Error::one(
@@ -183,8 +183,7 @@ impl Workspace {
                 (read_text(&p, &self.config.rubric, &named_by)?, self.config.rubric.clone())
             }
         };
-        let loaded = rubric::load(&text, &origin)?;
-        Ok((loaded.rubric, loaded.warnings))
+        Ok(rubric::load(&text, &origin)?)
     }
 
     /// Reads what a period needs: the roster, the points and KPI files of its months (and its
@@ -299,8 +298,18 @@ impl Workspace {
                 return out;
             }
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
+        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        names.sort();
+        let mut by_period: BTreeMap<Period, String> = BTreeMap::new();
+        for name in names {
+            let lower = name.to_lowercase();
+            if [".xlsx", ".xls", ".ods"].iter().any(|x| lower.ends_with(x)) {
+                found.warnings.push(Problem::new(
+                    self.display(&format!("{folder}/{name}")),
+                    format!("warning: ignored: a workbook is not read from here; bring it in with `cs-score ingest {folder} FILE`"),
+                ));
+                continue;
+            }
             let Some(stem) = name.strip_suffix(".csv").or_else(|| name.strip_suffix(".CSV")) else {
                 continue;
             };
@@ -309,6 +318,17 @@ impl Workspace {
                     if matches!(p, Period::Month { .. })
                         || (folder == "kpi" && matches!(p, Period::Quarter { .. })) =>
                 {
+                    // 2009-5.csv and 2009-05.csv are the same month: never let one hide the other.
+                    if let Some(first) = by_period.insert(p, name.clone()) {
+                        found.problems.push(Problem::new(
+                            self.display(&format!("{folder}/{name}")),
+                            format!(
+                                "is for {p} like {}: keep one file per period",
+                                self.display(&format!("{folder}/{first}"))
+                            ),
+                        ));
+                        continue;
+                    }
                     out.insert(format!("{folder}/{name}"), p);
                 }
                 _ => found.warnings.push(Problem::new(
@@ -342,7 +362,11 @@ fn read_text(path: &Path, display: &str, role: &str) -> Result<String> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::one(display.to_string(), format!("{} ({role})", crate::error::io_text(&e))))?;
     crate::read::decode(&bytes).map(|(t, _)| t.into_owned()).map_err(|(at, _)| {
-        let (line, col) = crate::error::line_column(&String::from_utf8_lossy(&bytes[..at.min(bytes.len())]), at);
+        // Count on the bytes: the text is not valid, so no string offset can be trusted.
+        let at = at.min(bytes.len());
+        let line_start = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1;
         Error::one(format!("{display}:{line}:{col}"), "is not UTF-8 text: save it as UTF-8")
     })
 }

@@ -15,15 +15,14 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
     let (mut problems, mut warnings, files) = match workspace.rubric(global.rubric.as_deref()) {
         Err(Error::Problems(p)) => (p, Vec::new(), 0),
         Err(e) => return Err(e),
-        Ok((rubric, rubric_warnings)) => {
+        Ok(rubric) => {
             let origin = global.rubric.as_ref().map_or(workspace.config.rubric.clone(), |p| p.display().to_string());
             match workspace.read(&rubric, within.as_ref()) {
-                Err(Error::Problems(p)) => (p, rubric_warnings, 1),
+                Err(Error::Problems(p)) => (p, Vec::new(), 1),
                 Err(e) => return Err(e),
                 Ok((data, found)) => {
                     let mut problems = found.problems;
-                    let mut warnings = rubric_warnings;
-                    warnings.extend(found.warnings);
+                    let mut warnings = found.warnings;
                     if problems.is_empty() {
                         // The engine's own checks: missing rows under `missing_month`.
                         for q in quarters_to_check(&data, within.as_ref()) {

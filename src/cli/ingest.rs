@@ -358,7 +358,8 @@ pub fn run(global: &Global, req: &Request) -> Result<()> {
         _ => {}
     }
     let workspace = Workspace::find(global.dir.as_deref())?;
-    let (rubric, mut warnings) = workspace.rubric(global.rubric.as_deref())?;
+    let rubric = workspace.rubric(global.rubric.as_deref())?;
+    let mut warnings = Vec::new();
     // The workspace as it is: its roster, and the problems it already has (an ingest is
     // refused only for problems it would add).
     let (current, baseline) = match workspace.read(&rubric, None) {
@@ -376,7 +377,7 @@ pub fn run(global: &Global, req: &Request) -> Result<()> {
     let ingest = Ingest { req, workspace, rubric, roster: current.roster, wanted };
 
     let display = req.file.display().to_string();
-    let bytes = std::fs::read(req.file).map_err(|e| Error::one(display.clone(), format!("cannot be read: {e}")))?;
+    let bytes = std::fs::read(req.file).map_err(|e| Error::one(display.clone(), crate::error::io_text(&e)))?;
     let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     let sources = read_source(&ingest, &display, bytes)?;
     let mut found = Findings::default();
@@ -688,7 +689,8 @@ fn resolve_period(kind: Kind, req: &Request, display: &str, source: &Source) -> 
     let in_name = periods_in_name(&file_name);
     if let [p] = in_name.as_slice() {
         said.push((*p, "the file name".into()));
-    } else if in_name.len() > 1 {
+    } else if in_name.len() > 1 && req.period.is_none() {
+        // With --period given, a file name naming several periods (an export date) is moot.
         let list: Vec<String> = in_name.iter().map(Period::to_string).collect();
         problems.push(Problem::new(
             display,
@@ -829,7 +831,7 @@ impl Ingest<'_> {
         let old = match std::fs::read(&path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::one(display, format!("cannot be read: {e}"))),
+            Err(e) => return Err(Error::one(display, crate::error::io_text(&e))),
         };
         let rows = canon.rows.len();
         // The old file in canonical form, read as the reports read it (names from the same
@@ -1071,7 +1073,7 @@ fn apply_steps(
     let old_log = match std::fs::read(&log_path) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::one(workspace.display(LOG_FILE), format!("cannot be read: {e}"))),
+        Err(e) => return Err(Error::one(workspace.display(LOG_FILE), crate::error::io_text(&e))),
     };
     let source_path = std::path::absolute(source).map_or(source.to_string(), |p| p.display().to_string());
     let rows: Vec<Vec<String>> = plans

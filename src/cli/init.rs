@@ -24,19 +24,44 @@ pub fn run(dir: Option<&Path>, example: bool, global: &Global) -> Result<()> {
     } else {
         vec![(CONFIG_FILE, EMPTY_CONFIG.as_bytes()), ("data/roster.csv", EMPTY_ROSTER.as_bytes())]
     };
+    // Never overwrite: a folder that already holds any of these files is refused whole.
+    let existing: Vec<String> =
+        files.iter().filter(|(relative, _)| root.join(relative).exists()).map(|(r, _)| r.to_string()).collect();
+    if !existing.is_empty() {
+        return Err(Error::one(
+            root.display().to_string(),
+            format!("already holds {}: nothing was written; pick an empty folder", existing.join(", ")),
+        ));
+    }
+    let mut written = Vec::new();
     for (relative, bytes) in files {
         let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::one(parent.display().to_string(), format!("cannot be created: {e}")))?;
+        let result = path
+            .parent()
+            .map_or(Ok(()), |parent| {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Error::one(
+                        parent.display().to_string(),
+                        format!("cannot be created: {}", crate::error::io_text(&e)),
+                    )
+                })
+            })
+            .and_then(|_| super::output::to_file(&path, bytes));
+        if let Err(e) = result {
+            // Undo: a failed init leaves no half-made workspace behind.
+            for done in &written {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(e);
         }
-        super::output::to_file(&path, bytes)?;
+        written.push(path);
     }
     for folder in ["data/points", "data/kpi"] {
         let _ = std::fs::create_dir_all(root.join(folder));
     }
     if !global.quiet {
-        let next = if example { "cs-score quarter 2009Q2" } else { "fill data/roster.csv, then cs-score check" };
+        let next =
+            if example { "cs-score quarter 2009Q2" } else { "cs-score check, once data/roster.csv is filled in" };
         eprintln!("made a workspace in {}; next: cd there and run `{next}`", root.display());
     }
     Ok(())

@@ -9,7 +9,7 @@ pub mod output;
 pub mod report;
 pub mod template;
 
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::model::Period;
 use crate::report::csv::Encoding;
 use crate::report::Lang;
@@ -71,8 +71,9 @@ pub enum Format {
 pub enum Command {
     /// Make a workspace (with --example: the example year, ready to report)
     Init {
-        /// The folder to make it in (default: the current folder)
-        dir: Option<PathBuf>,
+        /// The folder to make it in (default: --dir, else the current folder)
+        #[arg(value_name = "DIR")]
+        folder: Option<PathBuf>,
         /// Fill it with the example department's 2009
         #[arg(long)]
         example: bool,
@@ -155,19 +156,18 @@ pub struct Context {
     pub workspace: Workspace,
     pub rubric: Rubric,
     pub lang: Lang,
-    pub warnings: Vec<Problem>,
 }
 
 impl Context {
     pub fn resolve(global: &Global) -> Result<Context> {
         let workspace = Workspace::find(global.dir.as_deref())?;
-        let (rubric, warnings) = workspace.rubric(global.rubric.as_deref())?;
+        let rubric = workspace.rubric(global.rubric.as_deref())?;
         let lang = global
             .lang
             .or_else(|| workspace.config.lang.as_deref().and_then(Lang::from_setting))
             .or_else(|| std::env::var("LANG").ok().as_deref().and_then(Lang::from_setting))
             .unwrap_or(Lang::Zh);
-        Ok(Context { workspace, rubric, lang, warnings })
+        Ok(Context { workspace, rubric, lang })
     }
 }
 
@@ -189,7 +189,9 @@ pub fn period_arg(text: &str, kind: crate::model::PeriodKind) -> Result<Period> 
 pub fn run(cli: Cli) -> Result<()> {
     use crate::model::PeriodKind;
     match &cli.command {
-        Command::Init { dir, example } => init::run(dir.as_deref(), *example, &cli.global),
+        Command::Init { folder, example } => {
+            init::run(folder.as_deref().or(cli.global.dir.as_deref()), *example, &cli.global)
+        }
         Command::Month { period, mask } => report::run(&cli.global, period_arg(period, PeriodKind::Month)?, *mask),
         Command::Quarter { period } => report::run(&cli.global, period_arg(period, PeriodKind::Quarter)?, false),
         Command::Year { period } => report::run(&cli.global, period_arg(period, PeriodKind::Year)?, false),

@@ -24,8 +24,7 @@ pub fn compute(global: &Global, period: Period) -> Result<(Context, Report, Vec<
     let ctx = Context::resolve(global)?;
     let loaded = ctx.workspace.load(&ctx.rubric, &period)?;
     let mut result = engine::run(&period, &ctx.rubric, &loaded.data, &ctx.workspace.config.data)?;
-    let mut warnings = ctx.warnings.clone();
-    warnings.extend(loaded.warnings);
+    let mut warnings = loaded.warnings;
     let engine_warnings = match &mut result {
         Report::Month(m) => &mut m.warnings,
         Report::Period(p) => &mut p.warnings,

@@ -115,6 +115,8 @@ pub fn fire_rules(
     events: &[EventRow],
 ) -> (Vec<RuleOutcome>, Vec<Vec<AwardLine>>) {
     let mut lines: Vec<Vec<AwardLine>> = vec![Vec::new(); people.len()];
+    let index: std::collections::HashMap<&str, usize> =
+        people.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
     let mut outcomes = Vec::new();
     for rule in rubric.awards.iter().filter(|r| r.period == period.kind()) {
         let rows: Vec<&EventRow> = events.iter().filter(|e| fires(rule, period, e)).collect();
@@ -152,7 +154,7 @@ pub fn fire_rules(
             }
             if let (Some(staff), Some(cut)) = (&rule.staff, &cut) {
                 for id in cut.taken_ids() {
-                    if let Some(i) = people.iter().position(|p| p.id == id) {
+                    if let Some(&i) = index.get(id) {
                         lines[i].push(line(Part::Staff, staff.amount));
                         recipients.insert(i);
                     }
@@ -199,11 +201,10 @@ pub fn training(period: &Period, rubric: &Rubric, people: &[Standing], events: &
     Some(TrainingOutcome { place, row: best.1.source.clone(), share, cut })
 }
 
-/// The city company's lines for a person in the period.
-pub fn city_lines(period: &Period, id: &str, rows: &[CityAwardRow]) -> Vec<AwardLine> {
+/// The city company's lines for a person, from their rows of the period.
+pub fn city_lines(rows: &[&CityAwardRow]) -> Vec<AwardLine> {
     let mut lines: Vec<AwardLine> = rows
         .iter()
-        .filter(|r| r.id == id && in_period(period, &r.period))
         .map(|r| AwardLine {
             award: r.award.clone(),
             name: r.award.clone(),

@@ -7,12 +7,13 @@ pub mod quota;
 pub mod scores;
 
 use crate::error::Problem;
-use crate::model::{Dataset, MonthPoints, Period, PeriodKind, Person, VetoRow};
+use crate::model::{CityAwardRow, Dataset, MonthPoints, Period, PeriodKind, Person, VetoRow};
 use crate::rubric::Rubric;
 use awards::{AwardLine, RuleOutcome, Standing, TrainingOutcome};
 use quota::{Band, Candidate};
 use rust_decimal::Decimal;
 use scores::{Notes, Scored};
+use std::collections::{HashMap, HashSet};
 
 /// One person's results for a quarter or a year.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +32,6 @@ pub struct PersonResult {
     pub veto: Option<VetoRow>,
     pub scored: Scored,
     pub rank: Option<u32>,
-    /// Others with the same rank (tied on score and every tie-break key).
-    pub tied_with: Vec<String>,
     pub training: bool,
     pub awards: Vec<AwardLine>,
     pub payout: Decimal,
@@ -58,6 +57,8 @@ pub struct PeriodResult {
     pub total_payout: Decimal,
     /// Year only: each quarter's total payout.
     pub quarter_totals: Vec<(Period, Decimal)>,
+    /// Year only: what the department pays for the year, the quarters included.
+    pub year_total_payout: Option<Decimal>,
     pub warnings: Vec<Problem>,
 }
 
@@ -106,7 +107,10 @@ pub fn run(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> 
 pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> MonthResult {
     let sheet = data.points.get(period);
     let mut warnings = Vec::new();
-    let people: Vec<&Person> = data.roster.people.iter().filter(|p| p.active_in(period)).collect();
+    // Everyone active that month, and anyone else the sheet gives a row for (the quarter uses
+    // such rows too, so the bulletin shows them).
+    let has_row = |p: &Person| sheet.is_some_and(|(_, rows)| rows.contains_key(&p.id));
+    let people: Vec<&Person> = data.roster.people.iter().filter(|p| p.active_in(period) || has_row(p)).collect();
     let entries: Vec<Option<MonthPoints>> =
         people.iter().map(|p| sheet.and_then(|(_, s)| s.get(&p.id)).cloned()).collect();
     let as_scored: Vec<Scored> =
@@ -120,7 +124,12 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
         )),
         Some((file, _)) => {
             for (p, e) in people.iter().zip(&entries) {
-                if e.is_none() {
+                if !p.active_in(period) {
+                    warnings.push(Problem::new(
+                        file.to_string(),
+                        format!("warning: {} {} has a row but was not active in {period} (joined or left): it counts all the same", p.id, p.name),
+                    ));
+                } else if e.is_none() {
                     warnings.push(Problem::new(
                         file.to_string(),
                         format!(
@@ -206,6 +215,9 @@ pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) ->
     let mut warnings: Vec<Problem> = quarters.iter().flat_map(|q| q.warnings.iter().cloned()).collect();
     crate::error::sort(&mut warnings);
     warnings.dedup();
+    // Each quarter's people by id, so the year looks every person up once per quarter.
+    let by_id: Vec<HashMap<&str, &PersonResult>> =
+        quarters.iter().map(|q| q.people.iter().map(|r| (r.id.as_str(), r)).collect()).collect();
     let scored: Vec<(&Person, Scored)> = data
         .roster
         .people
@@ -214,7 +226,8 @@ pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) ->
         .map(|p| {
             let per_quarter: Vec<(Period, &Scored)> = quarters
                 .iter()
-                .filter_map(|q| q.people.iter().find(|r| r.id == p.id).map(|r| (q.period, &r.scored)))
+                .zip(&by_id)
+                .filter_map(|(q, people)| people.get(p.id.as_str()).map(|r| (q.period, &r.scored)))
                 .collect();
             (p, scores::year(&per_quarter, rubric))
         })
@@ -223,11 +236,13 @@ pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) ->
     for person in &mut result.people {
         person.quarter_payouts = quarters
             .iter()
-            .map(|q| (q.period, q.people.iter().find(|r| r.id == person.id).map_or(Decimal::ZERO, |r| r.payout)))
+            .zip(&by_id)
+            .map(|(q, people)| (q.period, people.get(person.id.as_str()).map_or(Decimal::ZERO, |r| r.payout)))
             .collect();
         person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
     }
     result.quarter_totals = quarters.iter().map(|q| (q.period, q.total_payout)).collect();
+    result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
     Ok(result)
 }
 
@@ -242,14 +257,19 @@ fn settle(
     let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by(|&a, &b| listing_key(ranks[a], &scored[a].0.id).cmp(&listing_key(ranks[b], &scored[b].0.id)));
-    // The earliest veto that applies (then by reason), whatever the row order.
-    let veto_for = |id: &str| {
-        data.vetoes
-            .iter()
-            .filter(|v| v.id == id && period.contains(&v.period))
-            .min_by(|a, b| (a.period, &a.reason).cmp(&(b.period, &b.reason)))
-            .cloned()
-    };
+    // The earliest veto that applies to each person (then by reason), whatever the row order.
+    let mut vetoes: HashMap<&str, &VetoRow> = HashMap::new();
+    for v in data.vetoes.iter().filter(|v| period.contains(&v.period)) {
+        let earlier = |old: &&VetoRow| (v.period, &v.reason) < (old.period, &old.reason);
+        if vetoes.get(v.id.as_str()).is_none_or(earlier) {
+            vetoes.insert(v.id.as_str(), v);
+        }
+    }
+    // The period's city awards by person.
+    let mut city: HashMap<&str, Vec<&CityAwardRow>> = HashMap::new();
+    for row in data.city_awards.iter().filter(|r| awards::in_period(period, &r.period)) {
+        city.entry(row.id.as_str()).or_default().push(row);
+    }
     let standings: Vec<Standing> = order
         .iter()
         .map(|&i| {
@@ -259,13 +279,14 @@ fn settle(
                 unit: p.unit.clone(),
                 management: rubric.is_management(&p.post),
                 active_at_end: p.active_at_end(period),
-                vetoed: veto_for(&p.id).is_some(),
+                vetoed: vetoes.contains_key(p.id.as_str()),
                 rank: ranks[i],
             }
         })
         .collect();
     let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
     let training = awards::training(period, rubric, &standings, &data.events);
+    let trained: HashSet<&str> = training.iter().flat_map(|t| t.cut.taken_ids()).collect();
     let grade_candidates: Vec<Candidate> = if period.kind() == PeriodKind::Year {
         standings
             .iter()
@@ -276,24 +297,26 @@ fn settle(
         Vec::new()
     };
     let shares: Vec<(String, Decimal)> = rubric.grades.iter().map(|g| (g.name.clone(), g.share)).collect();
-    let grades = if grade_candidates.is_empty() {
-        Vec::new()
-    } else {
+    let grades = if period.kind() == PeriodKind::Year {
         quota::bands(&grade_candidates, &shares, rubric.quota.rounding, rubric.quota.ties)
+    } else {
+        Vec::new()
     };
+    let mut grade_of: HashMap<&str, &str> = HashMap::new();
+    for band in &grades {
+        for c in &grade_candidates[band.start..band.end] {
+            grade_of.insert(c.id.as_str(), band.name.as_str());
+        }
+    }
     let mut people = Vec::with_capacity(order.len());
     for (position, &i) in order.iter().enumerate() {
         let (person, s) = (scored[i].0, std::mem::take(&mut scored[i].1));
         let mut person_lines = std::mem::take(&mut lines[position]);
-        person_lines.extend(awards::city_lines(period, &person.id, &data.city_awards));
+        person_lines.extend(awards::city_lines(city.get(person.id.as_str()).map_or(&[][..], Vec::as_slice)));
         awards::net(&mut person_lines, rubric.city_netting);
         let payout = person_lines.iter().map(|l| l.paid).sum();
         let standing = &standings[position];
-        let grade = grade_candidates
-            .iter()
-            .position(|c| c.id == person.id)
-            .and_then(|pos| grades.iter().find(|b| b.start <= pos && pos < b.end))
-            .map(|b| b.name.clone());
+        let grade = grade_of.get(person.id.as_str()).map(|g| g.to_string());
         people.push(PersonResult {
             id: person.id.clone(),
             name: person.name.clone(),
@@ -304,15 +327,10 @@ fn settle(
             roster_row: person.source.clone(),
             management: standing.management,
             active_at_end: standing.active_at_end,
-            veto: veto_for(&person.id),
+            veto: vetoes.get(person.id.as_str()).map(|v| (*v).clone()),
             scored: s,
             rank: standing.rank,
-            tied_with: standings
-                .iter()
-                .filter(|o| o.id != person.id && o.rank.is_some() && o.rank == standing.rank)
-                .map(|o| o.id.clone())
-                .collect(),
-            training: training.as_ref().is_some_and(|t| t.cut.taken_ids().any(|id| id == person.id)),
+            training: trained.contains(person.id.as_str()),
             awards: person_lines,
             payout,
             grade,
@@ -320,13 +338,12 @@ fn settle(
             year_payout: None,
         });
     }
+    let mut paid: HashMap<&str, Decimal> = HashMap::new();
+    for line in people.iter().flat_map(|p| &p.awards).filter(|l| l.source == awards::LineSource::District) {
+        *paid.entry(line.award.as_str()).or_default() += line.paid;
+    }
     for rule in &mut rules {
-        rule.paid = people
-            .iter()
-            .flat_map(|p| &p.awards)
-            .filter(|l| l.source == awards::LineSource::District && l.award == rule.key)
-            .map(|l| l.paid)
-            .sum();
+        rule.paid = paid.get(rule.key.as_str()).copied().unwrap_or_default();
     }
     PeriodResult {
         period: *period,
@@ -338,6 +355,7 @@ fn settle(
         training,
         grades,
         quarter_totals: Vec::new(),
+        year_total_payout: None,
         warnings,
     }
 }

@@ -186,6 +186,22 @@ pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_di
             absent.push((Measure::Kpi, *month));
         }
     }
+    let active_months = quarter.months().iter().filter(|m| anyone_active(m)).count();
+    for measure in [Measure::Points, Measure::Kpi] {
+        let none = absent.iter().filter(|(m, _)| *m == measure).count();
+        if none > 0 && none == active_months {
+            // Not one month of it: say so once, plainly, instead of "the mean of the other months".
+            let folder = if measure == Measure::Points { "points" } else { "kpi" };
+            notes.warnings.push(Problem::new(
+                format!("{data_dir}/{folder}"),
+                format!(
+                    "warning: there is no {} for any month of {quarter}: nobody can be scored or ranked; add the files",
+                    measure.name()
+                ),
+            ));
+            absent.retain(|(m, _)| *m != measure);
+        }
+    }
     for (measure, month) in absent {
         let (folder, what) = match measure {
             Measure::Points => ("points", "points sheet"),

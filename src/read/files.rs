@@ -180,12 +180,19 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
 /// Reads a monthly points sheet: a `points` total and/or the item columns of each person's
 /// post table (bonus items included); a row with neither counts as no row.
 pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> PointsSheet {
-    let item_columns: Vec<(String, usize)> =
-        rubric.item_names().into_iter().filter_map(|name| table.find_header(&name).map(|i| (name, i))).collect();
+    let before = found.problems.len();
+    let item_columns: Vec<(String, usize)> = rubric
+        .item_names()
+        .into_iter()
+        .filter_map(|name| found.check(table.item_column(&name)).flatten().map(|i| (name, i)))
+        .collect();
+    if found.problems.len() > before {
+        return PointsSheet::new();
+    }
     if !table.has("points") && item_columns.is_empty() {
         found.problems.push(Problem::at(
             &table.file,
-            1,
+            table.header_line,
             "no points column: add `points` (积分) or the item columns of the rubric's points tables",
         ));
         return PointsSheet::new();

@@ -97,6 +97,8 @@ pub struct Table {
     pub encoding: String,
     /// Headers as written in the file (trimmed), for messages.
     pub headers: Vec<String>,
+    /// The line of the header row.
+    pub header_line: u64,
     matched: HashMap<&'static str, usize>,
     pub rows: Vec<Row>,
 }
@@ -132,13 +134,7 @@ fn match_header(
     let mut problems = Vec::new();
     for column in columns {
         let accepted = accepted(column, aliases);
-        let hits: Vec<usize> = headers
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| accepted.iter().any(|a| same_header(a, h)))
-            .map(|(i, _)| i)
-            .collect();
-        match hits.as_slice() {
+        match hits(headers, &accepted).as_slice() {
             [] if column.required => problems.push(Problem::at(
                 file,
                 line,
@@ -148,14 +144,7 @@ fn match_header(
             [i] => {
                 matched.insert(column.name, *i);
             }
-            [first, second, ..] => problems.push(Problem::at(
-                file,
-                line,
-                format!(
-                    "columns \"{}\" and \"{}\" both mean `{}`: keep one",
-                    headers[*first], headers[*second], column.name
-                ),
-            )),
+            [first, second, ..] => problems.push(both_mean(file, line, headers, *first, *second, column.name)),
         }
     }
     if problems.is_empty() {
@@ -163,6 +152,19 @@ fn match_header(
     } else {
         Err(problems)
     }
+}
+
+/// The header positions that spell one of the accepted names.
+fn hits(headers: &[String], accepted: &[&str]) -> Vec<usize> {
+    headers.iter().enumerate().filter(|(_, h)| accepted.iter().any(|a| same_header(a, h))).map(|(i, _)| i).collect()
+}
+
+fn both_mean(file: &str, line: u64, headers: &[String], first: usize, second: usize, name: &str) -> Problem {
+    Problem::at(
+        file,
+        line,
+        format!("columns \"{}\" and \"{}\" both mean `{name}`: keep one", headers[first], headers[second]),
+    )
 }
 
 impl Table {
@@ -217,7 +219,14 @@ impl Table {
         let header =
             rows.next().ok_or_else(|| vec![Problem::new(file.to_string(), "is empty: it needs a header row")])?;
         let matched = match_header(&file, header.line, &header.cells, columns, aliases)?;
-        Ok(Table { file, encoding: encoding.into(), headers: header.cells, matched, rows: rows.collect() })
+        Ok(Table {
+            file,
+            encoding: encoding.into(),
+            headers: header.cells,
+            header_line: header.line,
+            matched,
+            rows: rows.collect(),
+        })
     }
 
     /// Rewrites every data cell through `f`, e.g. to take off the formula guard a spreadsheet
@@ -254,9 +263,19 @@ impl Table {
         row.cells.get(index).map_or("", String::as_str)
     }
 
-    /// Index of a header equal (after trimming, case-insensitively) to `name`.
+    /// Index of the header that spells `name` (as the header matcher compares).
     pub fn find_header(&self, name: &str) -> Option<usize> {
-        self.headers.iter().position(|h| h.eq_ignore_ascii_case(name.trim()))
+        hits(&self.headers, &[name]).first().copied()
+    }
+
+    /// The column of a rubric item (a name not known in advance), or a problem when two
+    /// header cells spell it — exactly as for the fixed columns.
+    pub fn item_column(&self, name: &str) -> Result<Option<usize>, Problem> {
+        match hits(&self.headers, &[name]).as_slice() {
+            [] => Ok(None),
+            [i] => Ok(Some(*i)),
+            [first, second, ..] => Err(both_mean(&self.file, self.header_line, &self.headers, *first, *second, name)),
+        }
     }
 
     /// A `file:line: column X: message` problem.

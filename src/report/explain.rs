@@ -279,8 +279,10 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
     match p.rank {
         Some(rank) => {
             let mut text = format!("{} {rank} / {ranked}", l("名次", "rank"));
-            if !p.tied_with.is_empty() {
-                let names: Vec<String> = p.tied_with.iter().map(|i| name_of(r, i)).collect();
+            // Tied on score and every tie-break key means the same rank.
+            let tied: Vec<&PersonResult> = r.people.iter().filter(|o| o.id != p.id && o.rank == p.rank).collect();
+            if !tied.is_empty() {
+                let names: Vec<String> = tied.iter().map(|o| format!("{} {}", o.id, o.name)).collect();
                 let _ = write!(
                     text,
                     "; {} {}",

@@ -155,8 +155,7 @@ fn period(r: &PeriodResult) -> Value {
         fields.insert("grades".into(), Value::Object(grades));
         let totals: Map<String, Value> = r.quarter_totals.iter().map(|(q, v)| (q.to_string(), money(*v))).collect();
         fields.insert("quarter_totals".into(), Value::Object(totals));
-        let all: Decimal = r.people.iter().filter_map(|p| p.year_payout).sum();
-        fields.insert("year_total_payout".into(), money(all));
+        fields.insert("year_total_payout".into(), r.year_total_payout.map_or(Value::Null, money));
     }
     fields.insert("warnings".into(), json!(r.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>()));
     out

@@ -232,18 +232,18 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
                 );
             }
         }
-        let vetoed: Vec<String> = r
-            .people
-            .iter()
-            .filter_map(|p| p.veto.as_ref().map(|v| format!("{} {} ({}: {})", p.id, p.name, v.period, v.reason)))
-            .collect();
-        if !vetoed.is_empty() {
-            let _ = writeln!(out, "{}: {}", l("否决", "Vetoes"), vetoed.join("; "));
-        }
+    }
+    let vetoed: Vec<String> = r
+        .people
+        .iter()
+        .filter_map(|p| p.veto.as_ref().map(|v| format!("{} {} ({}: {})", p.id, p.name, v.period, v.reason)))
+        .collect();
+    if !vetoed.is_empty() {
+        let _ = writeln!(out, "{}: {}", l("否决", "Vetoes"), vetoed.join("; "));
     }
     let _ = writeln!(out, "{}: {} {}", l("合计发放", "Total payout"), yuan(r.total_payout), l("元", "yuan"));
     if year {
-        let all: rust_decimal::Decimal = r.people.iter().filter_map(|p| p.year_payout).sum();
+        let all = r.year_total_payout.unwrap_or_default();
         let _ = writeln!(
             out,
             "{}: {} {}",

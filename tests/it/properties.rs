@@ -232,7 +232,7 @@ impl RubricSpec {
     fn load(&self) -> Rubric {
         let text = self.toml();
         match rubric::load(&text, "rubric.toml") {
-            Ok(l) => l.rubric,
+            Ok(r) => r,
             Err(p) => panic!("generated rubric does not load: {p:?}\n{text}"),
         }
     }
