@@ -31,16 +31,25 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), (usize, Stri
     // is the one the file was meant to be in (a GBK pair can pass for UTF-8 by chance).
     let utf8_end = std::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to());
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
-    let mut text = String::with_capacity(bytes.len() * 3 / 2 + 16);
-    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
-    match result {
-        encoding_rs::DecoderResult::InputEmpty => Ok((Cow::Owned(text), "GB18030")),
-        encoding_rs::DecoderResult::Malformed(bad, after) => Err((
-            utf8_end.max(read.saturating_sub(bad as usize + after as usize)),
-            "has bytes that are neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\""
-                .to_string(),
-        )),
-        encoding_rs::DecoderResult::OutputFull => unreachable!("decode_to_string grows the string"),
+    // decode_to_string writes only into spare capacity (one GB18030 byte can become three
+    // UTF-8 bytes), so give it what encoding_rs says it may need, and more if it asks.
+    let needed = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3);
+    let mut text = String::with_capacity(needed);
+    let mut consumed = 0;
+    loop {
+        let (result, read) = decoder.decode_to_string_without_replacement(&bytes[consumed..], &mut text, true);
+        consumed += read;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return Ok((Cow::Owned(text), "GB18030")),
+            encoding_rs::DecoderResult::OutputFull => text.reserve(bytes.len() - consumed + 16),
+            encoding_rs::DecoderResult::Malformed(bad, after) => {
+                return Err((
+                    utf8_end.max(consumed.saturating_sub(bad as usize + after as usize)),
+                    "has bytes that are neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\""
+                        .to_string(),
+                ))
+            }
+        }
     }
 }
 
