@@ -15,8 +15,12 @@ pub struct Source {
 }
 
 impl fmt::Display for Source {
+    /// `file:line`, or just `file` for line 0 (a whole file, such as one lacking a row).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
+        match self.line {
+            0 => write!(f, "{}", self.file),
+            line => write!(f, "{}:{line}", self.file),
+        }
     }
 }
 
@@ -201,7 +205,7 @@ impl Roster {
 pub struct MonthPoints {
     pub points: Decimal,
     /// Item name → value, in the post table's order; empty when the sheet gave a total.
-    pub items: Vec<(String, Decimal)>,
+    pub items: Vec<(Arc<str>, Decimal)>,
     pub source: Source,
 }
 

@@ -148,7 +148,7 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
             rubric.score.decimals,
         )
     });
-    let used: Vec<&str> = entries.iter().flatten().flat_map(|e| e.items.iter().map(|(n, _)| n.as_str())).collect();
+    let used: Vec<&str> = entries.iter().flatten().flat_map(|e| e.items.iter().map(|(n, _)| n.as_ref())).collect();
     let item_names = rubric.item_names().into_iter().filter(|n| used.contains(&n.as_str())).collect();
     let mut rows: Vec<MonthPerson> = people
         .iter()
@@ -185,12 +185,13 @@ fn listing_key(rank: Option<u32>, id: &str) -> (bool, u32, &str) {
 pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<PeriodResult, Vec<Problem>> {
     let mut notes = Notes::default();
     scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
+    let sheets = scores::QuarterSheets::new(period, data, data_dir);
     let scored: Vec<(&Person, Scored)> = data
         .roster
         .people
         .iter()
         .filter(|p| p.active_in(period))
-        .map(|p| (p, scores::quarter(p, period, data, rubric, data_dir, &mut notes)))
+        .map(|p| (p, scores::quarter(p, &sheets, rubric, &mut notes)))
         .collect();
     if !notes.problems.is_empty() {
         return Err(notes.problems);

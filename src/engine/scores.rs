@@ -2,7 +2,8 @@
 //! `missing_month` rule; then the ranking (score, then tie-break keys, all descending).
 
 use crate::error::Problem;
-use crate::model::{round_half_up, Dataset, Period, Person};
+use crate::model::{round_half_up, Dataset, KpiValue, MonthPoints, Period, Person, Source};
+use std::collections::BTreeMap;
 use crate::rubric::{AnnualPoints, MissingMonth, Rubric, TieKey};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -31,8 +32,9 @@ pub struct Input {
     pub period: Period,
     /// `None`: the person had no row and the month was skipped.
     pub value: Option<Decimal>,
-    /// The file and line, or (for a missing row) just the file that lacks it.
-    pub origin: String,
+    /// The file and line; for a missing row the file that lacks it (line 0); `None` for a
+    /// value derived from a quarter (the year's inputs).
+    pub origin: Option<Source>,
     pub missing: bool,
 }
 
@@ -74,59 +76,65 @@ fn aggregate(values: Vec<Decimal>, sum: bool, decimals: u32) -> Option<Aggregate
     Some(Aggregate { rounded: round_half_up(exact, decimals), values, sum, exact })
 }
 
-/// What a sheet holds for one person in one period.
-enum Lookup {
-    Row(Decimal, String),
-    /// The sheet has no row for the person.
-    NoRow(String),
-    /// There is no sheet at all (the file it would be): reported once per sheet, not per person.
-    NoSheet(String),
+/// One sheet a quarter needs: its period, its file (or the file it would be), its rows.
+type Sheet<'a, T> = (Period, Arc<str>, Option<&'a BTreeMap<String, T>>);
+
+/// A quarter's sheets, looked up once for everyone rather than once per person.
+pub struct QuarterSheets<'a> {
+    points: Vec<Sheet<'a, MonthPoints>>,
+    /// The quarterly KPI export, or the months' KPI files.
+    kpi: Vec<Sheet<'a, KpiValue>>,
 }
 
-/// Collects one person's values of a measure over `periods`, applying `missing_month` to the
-/// periods in which they were active but had no row.
-fn collect(
+impl<'a> QuarterSheets<'a> {
+    pub fn new(quarter: &Period, data: &'a Dataset, data_dir: &str) -> QuarterSheets<'a> {
+        fn sheet<'a, T>(
+            files: &'a BTreeMap<Period, (Arc<str>, BTreeMap<String, T>)>,
+            period: Period,
+            expected: String,
+        ) -> Sheet<'a, T> {
+            match files.get(&period) {
+                Some((file, rows)) => (period, file.clone(), Some(rows)),
+                None => (period, Arc::from(expected), None),
+            }
+        }
+        let months = quarter.months();
+        let points = months.iter().map(|m| sheet(&data.points, *m, format!("{data_dir}/points/{m}.csv"))).collect();
+        let kpi = match data.kpi_quarterly.get(quarter) {
+            Some((file, rows)) => vec![(*quarter, file.clone(), Some(rows))],
+            None => months.iter().map(|m| sheet(&data.kpi_monthly, *m, format!("{data_dir}/kpi/{m}.csv"))).collect(),
+        };
+        QuarterSheets { points, kpi }
+    }
+}
+
+/// Collects one person's values of a measure from the sheets, applying `missing_month` to
+/// the periods in which they were active but had no row.
+fn collect<T>(
     person: &Person,
-    periods: &[Period],
+    sheets: &[Sheet<'_, T>],
     measure: Measure,
-    lookup: impl Fn(&Period) -> Lookup,
+    value_of: impl Fn(&T) -> (Decimal, &Source),
     rubric: &Rubric,
     inputs: &mut Vec<Input>,
     notes: &mut Notes,
 ) -> Vec<Decimal> {
     let mut values = Vec::new();
-    for period in periods {
-        match lookup(period) {
-            Lookup::Row(value, origin) => {
+    for (period, file, rows) in sheets {
+        match rows.map(|r| r.get(&person.id)) {
+            Some(Some(row)) => {
+                let (value, source) = value_of(row);
                 values.push(value);
+                let origin = Some(source.clone());
                 inputs.push(Input { measure, period: *period, value: Some(value), origin, missing: false });
             }
-            Lookup::NoRow(file) if person.active_in(period) => {
-                missing(person, &file, *period, measure, rubric, &mut values, inputs, Some(notes))
-            }
-            Lookup::NoSheet(file) if person.active_in(period) => {
-                missing(person, &file, *period, measure, rubric, &mut values, inputs, None)
-            }
-            Lookup::NoRow(_) | Lookup::NoSheet(_) => {}
+            _ if !person.active_in(period) => {}
+            // No row in an existing sheet: said per person. No sheet at all: said once.
+            Some(None) => missing(person, file, *period, measure, rubric, &mut values, inputs, Some(notes)),
+            None => missing(person, file, *period, measure, rubric, &mut values, inputs, None),
         }
     }
     values
-}
-
-fn lookup<T>(
-    sheet: Option<&(Arc<str>, std::collections::BTreeMap<String, T>)>,
-    id: &str,
-    value: impl Fn(&T) -> (Decimal, String),
-    expected: impl FnOnce() -> String,
-) -> Lookup {
-    match sheet {
-        Some((_, rows)) if rows.contains_key(id) => {
-            let (v, origin) = value(&rows[id]);
-            Lookup::Row(v, origin)
-        }
-        Some((file, _)) => Lookup::NoRow(file.to_string()),
-        None => Lookup::NoSheet(expected()),
-    }
 }
 
 /// Applies `missing_month` to one missing row; `notes` is `None` when the whole sheet is
@@ -134,7 +142,7 @@ fn lookup<T>(
 #[allow(clippy::too_many_arguments)]
 fn missing(
     person: &Person,
-    file: &str,
+    file: &Arc<str>,
     period: Period,
     measure: Measure,
     rubric: &Rubric,
@@ -142,20 +150,25 @@ fn missing(
     inputs: &mut Vec<Input>,
     notes: Option<&mut Notes>,
 ) {
-    let who = format!("{} {} has no {} row for {period}", person.id, person.name, measure.name());
+    let file_name: &str = file;
+    // Formatted only when it is said: a missing sheet leaves thousands of rows missing.
+    let who = || format!("{} {} has no {} row for {period}", person.id, person.name, measure.name());
     let value = match rubric.score.missing_month {
         MissingMonth::MeanOfPresent => {
             if let Some(n) = notes {
                 n.warnings.push(Problem::new(
-                    file,
-                    format!("warning: {who}; it is left out of the mean (score.missing_month = \"mean_of_present\"): add the row if it was forgotten"),
+                    file_name,
+                    format!("warning: {}; it is left out of the mean (score.missing_month = \"mean_of_present\"): add the row if it was forgotten", who()),
                 ));
             }
             None
         }
         MissingMonth::Zero => {
             if let Some(n) = notes {
-                n.warnings.push(Problem::new(file, format!("warning: {who}; counted as 0 (score.missing_month = \"zero\"): add the row if it was forgotten")));
+                n.warnings.push(Problem::new(
+                    file_name,
+                    format!("warning: {}; counted as 0 (score.missing_month = \"zero\"): add the row if it was forgotten", who()),
+                ));
             }
             values.push(Decimal::ZERO);
             Some(Decimal::ZERO)
@@ -163,14 +176,15 @@ fn missing(
         MissingMonth::Error => {
             if let Some(n) = notes {
                 n.problems.push(Problem::new(
-                    file,
-                    format!("{who} but was active then: add the row, or set score.missing_month to \"mean_of_present\" or \"zero\""),
+                    file_name,
+                    format!("{} but was active then: add the row, or set score.missing_month to \"mean_of_present\" or \"zero\"", who()),
                 ));
             }
             None
         }
     };
-    inputs.push(Input { measure, period, value, origin: file.to_string(), missing: true });
+    let origin = Some(Source { file: file.clone(), line: 0 });
+    inputs.push(Input { measure, period, value, origin, missing: true });
 }
 
 /// One message per sheet that a period needs and does not have (SPEC § 4: every active
@@ -233,57 +247,13 @@ pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_di
 }
 
 /// A person's quarterly scores (SPEC § 4 "Quarter").
-pub fn quarter(
-    person: &Person,
-    quarter: &Period,
-    data: &Dataset,
-    rubric: &Rubric,
-    data_dir: &str,
-    notes: &mut Notes,
-) -> Scored {
+pub fn quarter(person: &Person, sheets: &QuarterSheets<'_>, rubric: &Rubric, notes: &mut Notes) -> Scored {
     let decimals = rubric.score.decimals;
-    let months = quarter.months();
     let mut inputs = Vec::new();
-    let point_values = collect(
-        person,
-        &months,
-        Measure::Points,
-        |m| {
-            lookup(
-                data.points.get(m),
-                &person.id,
-                |v| (v.points, v.source.to_string()),
-                || format!("{data_dir}/points/{m}.csv"),
-            )
-        },
-        rubric,
-        &mut inputs,
-        notes,
-    );
-    let points_calc = aggregate(point_values, false, decimals);
-    let kpi_value = |v: &crate::model::KpiValue| (v.kpi, v.source.to_string());
-    let kpi_values = match data.kpi_quarterly.get(quarter) {
-        Some(export) => collect(
-            person,
-            &[*quarter],
-            Measure::Kpi,
-            |_| lookup(Some(export), &person.id, kpi_value, String::new),
-            rubric,
-            &mut inputs,
-            notes,
-        ),
-        None => collect(
-            person,
-            &months,
-            Measure::Kpi,
-            |m| lookup(data.kpi_monthly.get(m), &person.id, kpi_value, || format!("{data_dir}/kpi/{m}.csv")),
-            rubric,
-            &mut inputs,
-            notes,
-        ),
-    };
-    let kpi_calc = aggregate(kpi_values, false, decimals);
-    combine(points_calc, kpi_calc, inputs, rubric)
+    let points =
+        collect(person, &sheets.points, Measure::Points, |v| (v.points, &v.source), rubric, &mut inputs, notes);
+    let kpis = collect(person, &sheets.kpi, Measure::Kpi, |v| (v.kpi, &v.source), rubric, &mut inputs, notes);
+    combine(aggregate(points, false, decimals), aggregate(kpis, false, decimals), inputs, rubric)
 }
 
 /// A person's annual scores from their quarterly ones (SPEC § 4 "Year").
@@ -299,7 +269,7 @@ pub fn year(quarters: &[(Period, &Scored)], rubric: &Rubric) -> Scored {
                 measure: Measure::Points,
                 period: *q,
                 value: Some(p),
-                origin: format!("{q} points"),
+                origin: None,
                 missing: false,
             });
         }
@@ -309,7 +279,7 @@ pub fn year(quarters: &[(Period, &Scored)], rubric: &Rubric) -> Scored {
                 measure: Measure::Kpi,
                 period: *q,
                 value: Some(k),
-                origin: format!("{q} KPI"),
+                origin: None,
                 missing: false,
             });
         }

@@ -8,7 +8,8 @@ use crate::model::{
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 const ID: Column = Column::required("id", &["工号", "员工编号", "编号"]);
 const NAME: Column = Column::optional("name", &["姓名"]);
@@ -181,10 +182,12 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
 /// post table (bonus items included); a row with neither counts as no row.
 pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> PointsSheet {
     let before = found.problems.len();
-    let item_columns: Vec<(String, usize)> = rubric
+    // Item names are shared by every row (a sheet can hold half a million rows).
+    let names: HashMap<String, Arc<str>> = rubric.item_names().into_iter().map(|n| (n.clone(), Arc::from(n))).collect();
+    let item_columns: Vec<(Arc<str>, usize)> = rubric
         .item_names()
-        .into_iter()
-        .filter_map(|name| found.check(table.item_column(&name)).flatten().map(|i| (name, i)))
+        .iter()
+        .filter_map(|name| found.check(table.item_column(name)).flatten().map(|i| (names[name].clone(), i)))
         .collect();
     if found.problems.len() > before {
         return PointsSheet::new();
@@ -222,7 +225,8 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findi
         if found.problems.len() > problems_before {
             continue;
         }
-        let items = if given.is_empty() { Vec::new() } else { post_items(table, row, person, rubric, &given, found) };
+        let items =
+            if given.is_empty() { Vec::new() } else { post_items(table, row, person, rubric, &given, &names, found) };
         if found.problems.len() > problems_before {
             continue;
         }
@@ -256,9 +260,10 @@ fn post_items(
     row: &Row,
     person: &Person,
     rubric: &Rubric,
-    given: &[(String, Decimal)],
+    given: &[(Arc<str>, Decimal)],
+    names: &HashMap<String, Arc<str>>,
     found: &mut Findings,
-) -> Vec<(String, Decimal)> {
+) -> Vec<(Arc<str>, Decimal)> {
     let Some(post_table) = rubric.table_for(&person.post) else {
         found.problems.push(Problem::at(
             &table.file,
@@ -271,7 +276,7 @@ fn post_items(
         return Vec::new();
     };
     for (name, _) in given {
-        if !post_table.all_items().any(|i| &i.name == name) {
+        if !post_table.all_items().any(|i| *i.name == **name) {
             found.problems.push(table.problem(
                 row,
                 name,
@@ -282,12 +287,12 @@ fn post_items(
     let mut out = Vec::new();
     for item in post_table.all_items() {
         let bonus = post_table.bonus.iter().any(|b| b.name == item.name);
-        match given.iter().find(|(n, _)| *n == item.name) {
-            Some((_, v)) => {
+        match given.iter().find(|(n, _)| **n == *item.name) {
+            Some((name, v)) => {
                 in_range(table, row, &item.name, *v, item.max, found);
-                out.push((item.name.clone(), *v));
+                out.push((name.clone(), *v));
             }
-            None if bonus => out.push((item.name.clone(), Decimal::ZERO)),
+            None if bonus => out.push((names[&item.name].clone(), Decimal::ZERO)),
             None => found.problems.push(Problem::at(
                 &table.file,
                 row.line,

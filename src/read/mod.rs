@@ -90,11 +90,11 @@ impl Column {
 /// Extra header aliases from the workspace's `[columns.aliases]`: canonical → aliases.
 pub type Aliases = HashMap<String, Vec<String>>;
 
-/// One data row: its 1-based line in the file and its trimmed cells.
+/// One data row: its 1-based line in the file and its cells, in one buffer (trimmed when read).
 #[derive(Debug, Clone)]
 pub struct Row {
     pub line: u64,
-    cells: Vec<String>,
+    cells: csv::StringRecord,
 }
 
 /// A decoded file (CSV, or one worksheet of a workbook) with its header matched against a
@@ -108,7 +108,8 @@ pub struct Table {
     pub headers: Vec<String>,
     /// The line of the header row.
     pub header_line: u64,
-    matched: HashMap<&'static str, usize>,
+    /// Canonical column → header index; a handful, so a list beats hashing on every cell.
+    matched: Vec<(&'static str, usize)>,
     pub rows: Vec<Row>,
 }
 
@@ -138,8 +139,8 @@ fn match_header(
     headers: &[String],
     columns: &[Column],
     aliases: &Aliases,
-) -> Result<HashMap<&'static str, usize>, Vec<Problem>> {
-    let mut matched = HashMap::new();
+) -> Result<Vec<(&'static str, usize)>, Vec<Problem>> {
+    let mut matched = Vec::new();
     let mut problems = Vec::new();
     for column in columns {
         let accepted = accepted(column, aliases);
@@ -151,7 +152,7 @@ fn match_header(
             )),
             [] => {}
             [i] => {
-                matched.insert(column.name, *i);
+                matched.push((column.name, *i));
             }
             [first, second, ..] => problems.push(both_mean(file, line, headers, *first, *second, column.name)),
         }
@@ -205,9 +206,10 @@ impl Table {
                 }
             }
             let line = lines.line_at(text.as_bytes(), record.position().map_or(0, |p| p.byte() as usize));
-            rows.push((line, record.iter().map(str::to_string).collect()));
+            // One buffer per row, not one string per cell: files can hold millions of cells.
+            rows.push(Row { line, cells: record.clone() });
         }
-        Table::from_rows(file, encoding, rows, columns, aliases)
+        Table::build(file, encoding, rows, columns, aliases)
     }
 
     /// Builds a table from rows already split into cells (each with its 1-based line), such
@@ -220,56 +222,62 @@ impl Table {
         columns: &[Column],
         aliases: &Aliases,
     ) -> Result<Table, Vec<Problem>> {
+        let rows = rows.into_iter().map(|(line, cells)| Row { line, cells: cells.into_iter().collect() }).collect();
+        Table::build(file, encoding, rows, columns, aliases)
+    }
+
+    /// The shared second half of `parse` and `from_rows`: blank rows skipped, the first row
+    /// left is the header, matched against the columns.
+    fn build(
+        file: &str,
+        encoding: impl Into<String>,
+        rows: Vec<Row>,
+        columns: &[Column],
+        aliases: &Aliases,
+    ) -> Result<Table, Vec<Problem>> {
         let file: Arc<str> = Arc::from(file);
-        let mut rows = rows.into_iter().filter_map(|(line, cells)| {
-            let cells: Vec<String> = cells.iter().map(|c| values::trim(c).to_string()).collect();
-            (!cells.iter().all(String::is_empty)).then_some(Row { line, cells })
-        });
+        let mut rows = rows.into_iter().filter(|row| !row.cells.iter().all(|c| values::trim(c).is_empty()));
         let header =
             rows.next().ok_or_else(|| vec![Problem::new(file.to_string(), "is empty: it needs a header row")])?;
-        let matched = match_header(&file, header.line, &header.cells, columns, aliases)?;
-        Ok(Table {
-            file,
-            encoding: encoding.into(),
-            headers: header.cells,
-            header_line: header.line,
-            matched,
-            rows: rows.collect(),
-        })
+        let headers: Vec<String> = header.cells.iter().map(|c| values::trim(c).to_string()).collect();
+        let matched = match_header(&file, header.line, &headers, columns, aliases)?;
+        Ok(Table { file, encoding: encoding.into(), headers, header_line: header.line, matched, rows: rows.collect() })
     }
 
     /// Rewrites every data cell through `f`, e.g. to take off the formula guard a spreadsheet
     /// export put on text (ingest does; the data folder itself is read as written).
     pub fn map_cells(&mut self, f: impl Fn(&str) -> &str) {
         for row in &mut self.rows {
-            for cell in &mut row.cells {
-                *cell = f(cell).to_string();
-            }
+            row.cells = row.cells.iter().map(|cell| f(values::trim(cell))).collect();
         }
+    }
+
+    fn column_index(&self, column: &str) -> Option<usize> {
+        self.matched.iter().find(|(name, _)| *name == column).map(|&(_, i)| i)
     }
 
     /// The header index a canonical column was matched to.
     pub fn index(&self, column: &str) -> Option<usize> {
-        self.matched.get(column).copied()
+        self.column_index(column)
     }
 
     pub fn has(&self, column: &str) -> bool {
-        self.matched.contains_key(column)
+        self.column_index(column).is_some()
     }
 
     /// The header text the file used for a canonical column (for messages).
     pub fn header<'a>(&'a self, column: &'a str) -> &'a str {
-        self.matched.get(column).map_or(column, |&i| self.headers[i].as_str())
+        self.column_index(column).map_or(column, |i| self.headers[i].as_str())
     }
 
     /// A row's cell for a canonical column; "" when the column or the cell is absent.
     pub fn cell<'r>(&self, row: &'r Row, column: &str) -> &'r str {
-        self.matched.get(column).and_then(|&i| row.cells.get(i)).map_or("", String::as_str)
+        self.column_index(column).and_then(|i| row.cells.get(i)).map_or("", values::trim)
     }
 
     /// A row's cell by header index.
     pub fn cell_at(row: &Row, index: usize) -> &str {
-        row.cells.get(index).map_or("", String::as_str)
+        row.cells.get(index).map_or("", values::trim)
     }
 
     /// Index of the header that spells `name` (as the header matcher compares).

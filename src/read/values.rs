@@ -10,9 +10,14 @@ pub fn trim(cell: &str) -> &str {
     cell.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}' || c == '\u{feff}')
 }
 
-/// Full-width ASCII forms (`９２．５`, `Ｑ`, `－`) → ASCII, then trimmed.
-pub fn half_width(cell: &str) -> String {
-    trim(cell)
+/// Full-width ASCII forms (`９２．５`, `Ｑ`, `－`) → ASCII, then trimmed. Plain ASCII (nearly
+/// every cell) is returned as it is, without a copy.
+pub fn half_width(cell: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = trim(cell);
+    if trimmed.is_ascii() {
+        return std::borrow::Cow::Borrowed(trimmed);
+    }
+    let wide: String = trimmed
         .chars()
         .map(|c| match c {
             '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
@@ -20,9 +25,8 @@ pub fn half_width(cell: &str) -> String {
             '。' => '.',
             _ => c,
         })
-        .collect::<String>()
-        .trim()
-        .to_string()
+        .collect();
+    std::borrow::Cow::Owned(wide.trim().to_string())
 }
 
 /// A score or amount: blank → `None`; `９２.５`, `95分`, `95%`, `1,234` accepted.
@@ -32,6 +36,12 @@ pub fn number(cell: &str) -> Result<Option<Decimal>, String> {
         return Ok(None);
     }
     let bare = text.strip_suffix('分').or_else(|| text.strip_suffix('%')).unwrap_or(&text).trim();
+    if let Ok(d) = Decimal::from_str(bare) {
+        // The common case, a plain number: no copies. Anything else takes the checks below.
+        if bare.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+            return Ok(Some(d.normalize()));
+        }
+    }
     if bare == "-" {
         return Err(format!(
             "\"{}\" is not a number (an accounting-format zero? write 0, or leave the cell blank if there is no value)",
@@ -123,7 +133,7 @@ pub fn id(cell: &str) -> Result<String, String> {
             ));
         }
     }
-    Ok(text)
+    Ok(text.into_owned())
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ fn month(m: &MonthResult) -> Flat {
                 Cell::text(&p.post),
             ];
             for item in &m.item_names {
-                let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| n == item)).map(|(_, v)| *v);
+                let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| *v);
                 row.push(Cell::plain(value));
             }
             row.push(Cell::plain(p.entry.as_ref().map(|e| e.points)));

@@ -247,7 +247,8 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
                     ),
                 },
             };
-            steps.push(step(topic, text, vec![input.origin.clone()]));
+            let cite = input.origin.as_ref().map_or_else(|| format!("{} {}", input.period, input.measure.name()), |o| o.to_string());
+            steps.push(step(topic, text, vec![cite]));
         }
         match calc {
             Some(a) => {

@@ -42,7 +42,7 @@ fn month(m: &MonthResult) -> Value {
         .iter()
         .map(|p| {
             let items: Map<String, Value> =
-                p.entry.iter().flat_map(|e| e.items.iter()).map(|(name, v)| (name.clone(), decimal(*v))).collect();
+                p.entry.iter().flat_map(|e| e.items.iter()).map(|(name, v)| (name.to_string(), decimal(*v))).collect();
             json!({
                 "id": p.id, "name": p.name, "unit": p.unit, "post": p.post,
                 "points": p.entry.as_ref().map_or(Value::Null, |e| decimal(e.points)),

@@ -49,7 +49,7 @@ fn month(m: &MonthResult, lang: Lang) -> String {
             p.post.clone(),
         ];
         for item in &m.item_names {
-            let v = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| n == item)).map(|(_, v)| plain(*v));
+            let v = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| plain(*v));
             row.push(v.unwrap_or_default());
         }
         row.push(p.entry.as_ref().map(|e| plain(e.points)).unwrap_or_else(|| l("无", "none")));
