@@ -3,10 +3,10 @@
 
 use crate::error::Problem;
 use crate::model::{round_half_up, Dataset, KpiValue, MonthPoints, Period, Person, Source};
-use std::collections::BTreeMap;
 use crate::rubric::{AnnualPoints, MissingMonth, Rubric, TieKey};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What a value measures.
@@ -167,7 +167,10 @@ fn missing(
             if let Some(n) = notes {
                 n.warnings.push(Problem::new(
                     file_name,
-                    format!("warning: {}; counted as 0 (score.missing_month = \"zero\"): add the row if it was forgotten", who()),
+                    format!(
+                        "warning: {}; counted as 0 (score.missing_month = \"zero\"): add the row if it was forgotten",
+                        who()
+                    ),
                 ));
             }
             values.push(Decimal::ZERO);
@@ -265,23 +268,11 @@ pub fn year(quarters: &[(Period, &Scored)], rubric: &Rubric) -> Scored {
     for (q, s) in quarters {
         if let Some(p) = s.points {
             points.push(p);
-            inputs.push(Input {
-                measure: Measure::Points,
-                period: *q,
-                value: Some(p),
-                origin: None,
-                missing: false,
-            });
+            inputs.push(Input { measure: Measure::Points, period: *q, value: Some(p), origin: None, missing: false });
         }
         if let Some(k) = s.kpi {
             kpis.push(k);
-            inputs.push(Input {
-                measure: Measure::Kpi,
-                period: *q,
-                value: Some(k),
-                origin: None,
-                missing: false,
-            });
+            inputs.push(Input { measure: Measure::Kpi, period: *q, value: Some(k), origin: None, missing: false });
         }
     }
     let sum = rubric.score.annual_points == AnnualPoints::Sum;

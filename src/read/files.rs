@@ -178,6 +178,21 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
     }
 }
 
+/// The rows of a one-row-per-person sheet whose id is on the roster, each person once, with
+/// the name checked against the roster.
+fn person_rows<'t, 'r>(table: &'t Table, roster: &'r Roster, found: &mut Findings) -> Vec<(&'t Row, &'r Person)> {
+    let mut seen = BTreeMap::new();
+    let mut out = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        let Some(person) = roster_id(table, row, roster, found) else { continue };
+        if first_row(table, row, &person.id, &mut seen, found) {
+            check_name(table, row, person, found);
+            out.push((row, person));
+        }
+    }
+    out
+}
+
 /// Reads a monthly points sheet: a `points` total and/or the item columns of each person's
 /// post table (bonus items included); a row with neither counts as no row.
 pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> PointsSheet {
@@ -201,15 +216,7 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findi
         return PointsSheet::new();
     }
     let mut sheet = PointsSheet::new();
-    let mut seen = BTreeMap::new();
-    for row in &table.rows {
-        let Some(person) = roster_id(table, row, roster, found) else {
-            continue;
-        };
-        if !first_row(table, row, &person.id, &mut seen, found) {
-            continue;
-        }
-        check_name(table, row, person, found);
+    for (row, person) in person_rows(table, roster, found) {
         let problems_before = found.problems.len();
         let total = found
             .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", number_fix(m))))
@@ -306,15 +313,7 @@ fn post_items(
 /// Reads a KPI export (monthly or quarterly).
 pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> KpiSheet {
     let mut sheet = KpiSheet::new();
-    let mut seen = BTreeMap::new();
-    for row in &table.rows {
-        let Some(person) = roster_id(table, row, roster, found) else {
-            continue;
-        };
-        if !first_row(table, row, &person.id, &mut seen, found) {
-            continue;
-        }
-        check_name(table, row, person, found);
+    for (row, person) in person_rows(table, roster, found) {
         let value = found
             .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", number_fix(m))))
             .flatten();

@@ -68,6 +68,11 @@ pub fn flatten(report: &Report) -> Flat {
     }
 }
 
+/// The cells every listing starts with: rank, id, name, unit, post.
+fn identity(rank: Option<u32>, texts: [&String; 4]) -> Vec<Cell> {
+    std::iter::once(Cell::count(rank)).chain(texts.into_iter().map(Cell::text)).collect()
+}
+
 fn month(m: &MonthResult) -> Flat {
     let mut headers: Vec<String> = ["rank", "id", "name", "unit", "post"].map(String::from).to_vec();
     headers.extend(m.item_names.iter().cloned());
@@ -76,13 +81,7 @@ fn month(m: &MonthResult) -> Flat {
         .people
         .iter()
         .map(|p| {
-            let mut row = vec![
-                Cell::count(p.rank),
-                Cell::text(&p.id),
-                Cell::text(&p.name),
-                Cell::text(&p.unit),
-                Cell::text(&p.post),
-            ];
+            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
             for item in &m.item_names {
                 let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| *v);
                 row.push(Cell::plain(value));
@@ -127,12 +126,8 @@ fn period(r: &PeriodResult) -> Flat {
         .people
         .iter()
         .map(|p| {
-            let mut row = vec![
-                Cell::count(p.rank),
-                Cell::text(&p.id),
-                Cell::text(&p.name),
-                Cell::text(&p.unit),
-                Cell::text(&p.post),
+            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
+            row.extend([
                 Cell::flag(p.management),
                 Cell::flag(p.active_at_end),
                 Cell::flag(p.veto.is_some()),
@@ -140,7 +135,7 @@ fn period(r: &PeriodResult) -> Flat {
                 Cell::score(p.scored.kpi, r.decimals),
                 Cell::score(p.scored.score, r.decimals),
                 Cell::flag(p.training),
-            ];
+            ]);
             if year {
                 row.push(p.grade.as_deref().map_or(Cell::Empty, Cell::text));
             }

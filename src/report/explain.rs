@@ -247,7 +247,10 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
                     ),
                 },
             };
-            let cite = input.origin.as_ref().map_or_else(|| format!("{} {}", input.period, input.measure.name()), |o| o.to_string());
+            let cite = input
+                .origin
+                .as_ref()
+                .map_or_else(|| format!("{} {}", input.period, input.measure.name()), |o| o.to_string());
             steps.push(step(topic, text, vec![cite]));
         }
         match calc {

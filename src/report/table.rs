@@ -32,6 +32,11 @@ pub fn render(report: &Report, lang: Lang) -> String {
     }
 }
 
+/// The cells every listing starts with: rank, id, name, unit, post.
+fn identity(rank: Option<u32>, texts: [&String; 4]) -> Vec<String> {
+    std::iter::once(rank.map(|r| r.to_string()).unwrap_or_default()).chain(texts.into_iter().cloned()).collect()
+}
+
 fn month(m: &MonthResult, lang: Lang) -> String {
     let l = |zh, en| lang.pick(zh, en).to_string();
     let mut out = String::new();
@@ -41,13 +46,7 @@ fn month(m: &MonthResult, lang: Lang) -> String {
     headers.push(l("积分", "Points"));
     let mut t = new_table(headers);
     for p in &m.people {
-        let mut row = vec![
-            p.rank.map(|r| r.to_string()).unwrap_or_default(),
-            p.id.clone(),
-            p.name.clone(),
-            p.unit.clone(),
-            p.post.clone(),
-        ];
+        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
         for item in &m.item_names {
             let v = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| plain(*v));
             row.push(v.unwrap_or_default());
@@ -150,16 +149,12 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         if !p.active_at_end {
             lines.push(l("期末不在岗", "not active at end"));
         }
-        let mut row = vec![
-            p.rank.map(|r| r.to_string()).unwrap_or_default(),
-            p.id.clone(),
-            p.name.clone(),
-            p.unit.clone(),
-            p.post.clone(),
+        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
+        row.extend([
             score_text(p.scored.points, r.decimals),
             score_text(p.scored.kpi, r.decimals),
             score_text(p.scored.score, r.decimals),
-        ];
+        ]);
         if year {
             row.push(p.grade.clone().unwrap_or_default());
         } else {
