@@ -63,6 +63,16 @@ FLOOR=$(exe parse_floor)
 GENHASH=$(cat benches/support/gen.rs benches/gen_workspace.rs | sha256sum | cut -c1-10)
 
 RESULTS=$OUT/results.tsv
+{
+  printf 'timer\t%s\n' "$([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo "a timing loop")"
+  printf 'timeout\t%s\n' "$TIMEOUT"
+  printf 'started\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  printf 'cpu\t%s (%s cores)\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)"
+  printf 'memory\t%s\n' "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'python\t%s\n' "$("$PYTHON" -c 'import sys, pandas; print(sys.version.split()[0], "pandas", pandas.__version__)')"
+} >"$OUT/meta.tsv"
+: >"$OUT/files.tsv"
 printf 'size\tgroup\tlabel\tkind\tstatus\truns\tmedian\tmin\tmax\trss_kb\tnote\n' >"$RESULTS"
 
 # time_cmd SIZE GROUP KIND LABEL OUTFILE -- COMMAND...
@@ -171,51 +181,5 @@ RUNS=50 MIN_RUNS=50 time_cmd example example cs "cs-score quarter 2009Q2 (table)
 RUNS=50 MIN_RUNS=50 time_cmd example example cs "cs-score quarter 2009Q2 --format csv" /dev/null -- \
   "$CS" --dir "$ex" quarter 2009Q2 --format csv
 
-"$PYTHON" - "$RESULTS" "$OUT/files.tsv" "$HAVE_HYPERFINE" "$TIMEOUT" <<'EOF' | tee "$OUT/results.md"
-import csv, os, sys
-rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-files = {}
-for line in open(sys.argv[2]):
-    size, _, period, text = line.rstrip("\n").split("\t")
-    files[(size, period)] = text
-timer = "hyperfine" if sys.argv[3] == "1" else "a timing loop"
-timeout = sys.argv[4]
-
-def secs(v):
-    v = float(v)
-    return f"{v * 1000:.1f} ms" if v < 1 else f"{v:.2f} s"
-
-def mb(kb):
-    return f"{int(kb) / 1024:.0f} MB" if kb else "—"
-
-floor = {(r["size"], r["group"]): r for r in rows if r["kind"] == "floor" and r["status"] == "ok"}
-cs = {(r["size"], r["group"]): r for r in rows if r["kind"] == "cs" and r["status"] == "ok"}
-print(f"Medians by {timer}; peak RSS from `/usr/bin/time -v` (one run). "
-      f"Ratios: median ÷ the parse floor of the same files; pandas ÷ cs-score.\n")
-print("| people | command | runs | median | × parse floor | pandas ÷ cs-score | peak RSS |")
-print("|---:|---|---:|---:|---:|---:|---:|")
-for r in rows:
-    if r["kind"] == "check":
-        continue
-    key = (r["size"], r["group"])
-    people = f"{int(r['size']):,}" if r["size"].isdigit() else "example (25)"
-    if r["status"] == "timeout":
-        print(f"| {people} | {r['label']} | — | > {timeout} s (stopped) | — | — | > {mb(r['rss_kb'])} |")
-        continue
-    if r["status"] != "ok":
-        print(f"| {people} | {r['label']} | — | failed ({r['note']}) | — | — | {mb(r['rss_kb'])} |")
-        continue
-    med = float(r["median"])
-    x_floor = f"{med / float(floor[key]['median']):.1f}×" if key in floor else ""
-    x_cs = f"{med / float(cs[key]['median']):.1f}×" if r["kind"] == "pandas" and key in cs else ""
-    if r["kind"] == "pandas" and key not in cs:
-        x_cs = "cs-score timed out"
-    print(f"| {people} | {r['label']} | {r['runs']} | {secs(med)} | {x_floor} | {x_cs} | {mb(r['rss_kb'])} |")
-print()
-for (size, period), text in files.items():
-    print(f"- {int(size):,} people, files read for {period}: {text}")
-for r in rows:
-    if r["kind"] == "check":
-        print(f"- {int(r['size']):,} people: {r['label']}: {r['note']}")
-EOF
+"$PYTHON" benches/compare_report.py "$OUT" | tee "$OUT/results.md"
 say "results: $OUT (results.md, results.tsv, hyperfine JSON, /usr/bin/time -v output)"
