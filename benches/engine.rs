@@ -159,13 +159,13 @@ mod step1_read {
 mod step2_load {
     use super::*;
 
-    #[divan::bench(sample_count = 5, sample_size = 1)]
+    #[divan::bench(sample_count = 10, sample_size = 1)]
     fn quarter_2009q2(bencher: Bencher) {
         let ws = &FIXTURE.workspace;
         bencher.counter(ItemsCount::new(people())).bench(|| ws.load(&RUBRIC, &Q2).unwrap());
     }
 
-    #[divan::bench(sample_count = 5, sample_size = 1)]
+    #[divan::bench(sample_count = 10, sample_size = 1)]
     fn year_2009(bencher: Bencher) {
         let ws = &FIXTURE.workspace;
         bencher.counter(ItemsCount::new(people())).bench(|| ws.load(&RUBRIC, &YEAR).unwrap());
@@ -176,7 +176,7 @@ mod step2_load {
 mod step3_engine {
     use super::*;
 
-    #[divan::bench(sample_count = 5, sample_size = 1)]
+    #[divan::bench(sample_count = 10, sample_size = 1)]
     fn quarter_2009q2(bencher: Bencher) {
         let data = &*Q2_DATA;
         bencher
@@ -184,7 +184,7 @@ mod step3_engine {
             .bench(|| engine::quarter(&Q2, &RUBRIC, data, "data"));
     }
 
-    #[divan::bench(sample_count = 3, sample_size = 1)]
+    #[divan::bench(sample_count = 5, sample_size = 1)]
     fn year_2009(bencher: Bencher) {
         let data = &*YEAR_DATA;
         bencher.counter(ItemsCount::new(data.roster.people.len())).bench(|| engine::year(&YEAR, &RUBRIC, data, "data"));

@@ -3,14 +3,14 @@
 # (docs/performance.md): one run of each command per size under /usr/bin/time -v, on the
 # same generated workspaces as benches/compare.sh (reused from its cache).
 #
-#   benches/scaling.sh                              # 1000 … 40000 people
+#   benches/scaling.sh                              # 1,000 … 500,000 people
 #   SIZES="1000 2000 4000" benches/scaling.sh
 #
 # Settings: SIZES, SEED (2009), TIMEOUT (300 s per run), CACHE, CARGO_TARGET_DIR, as in compare.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SIZES=${SIZES:-"1000 2000 5000 10000 20000 40000"}
+SIZES=${SIZES:-"1000 5000 20000 100000 200000 500000"}
 SEED=${SEED:-2009}
 TIMEOUT=${TIMEOUT:-300}
 CACHE=${CACHE:-${TMPDIR:-/tmp}/cs-score-bench}

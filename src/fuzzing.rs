@@ -37,7 +37,7 @@ pub fn read_data_file(bytes: &[u8]) {
         files::roster(&t, &mut found);
     }
     if let Ok(t) = Table::parse("points.csv", bytes, files::POINTS, &aliases) {
-        files::points(&t, roster, rubric, &mut found);
+        files::points(&t, roster, rubric, true, &mut found);
     }
     if let Ok(t) = Table::parse("kpi.csv", bytes, files::KPI, &aliases) {
         files::kpi(&t, roster, rubric, &mut found);

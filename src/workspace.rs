@@ -216,7 +216,8 @@ impl Workspace {
         for (name, month) in self.period_files("points", &mut found) {
             if wanted(&month) {
                 if let Some(t) = self.table(&name, files::POINTS, false, &mut found) {
-                    let sheet = files::points(&t, &data.roster, rubric, &mut found);
+                    let keep_items = within.is_some_and(|p| p.kind() == crate::model::PeriodKind::Month);
+                    let sheet = files::points(&t, &data.roster, rubric, keep_items, &mut found);
                     data.points.insert(month, (t.file.clone(), sheet));
                 }
             }

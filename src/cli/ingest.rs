@@ -797,7 +797,7 @@ pub fn periods_in_name(name: &str) -> Vec<Period> {
 fn validate(kind: Kind, table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> Option<Roster> {
     match kind {
         Kind::Roster => return Some(files::roster(table, found)),
-        Kind::Points => drop(files::points(table, roster, rubric, found)),
+        Kind::Points => drop(files::points(table, roster, rubric, false, found)),
         Kind::Kpi => drop(files::kpi(table, roster, rubric, found)),
         Kind::Events => drop(files::events(table, found)),
         Kind::CityAwards => drop(files::city_awards(table, roster, found)),

@@ -195,7 +195,10 @@ fn person_rows<'t, 'r>(table: &'t Table, roster: &'r Roster, found: &mut Finding
 
 /// Reads a monthly points sheet: a `points` total and/or the item columns of each person's
 /// post table (bonus items included); a row with neither counts as no row.
-pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> PointsSheet {
+///
+/// Items are validated either way but kept only with `keep_items` (the month bulletin shows
+/// them; a quarter or a year of half a million people needs only the totals).
+pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, keep_items: bool, found: &mut Findings) -> PointsSheet {
     let before = found.problems.len();
     // Item names are shared by every row (a sheet can hold half a million rows).
     let names: HashMap<String, Arc<str>> = rubric.item_names().into_iter().map(|n| (n.clone(), Arc::from(n))).collect();
@@ -254,6 +257,7 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findi
             }
         };
         if in_range(table, row, "points", points, rubric.points_ceiling(&person.post), found) {
+            let items = if keep_items { items } else { Vec::new() };
             sheet.insert(person.id.clone(), MonthPoints { points, items, source: source(table, row) });
         }
     }
