@@ -22,7 +22,12 @@ fn main() -> ExitCode {
     let mut out = None;
     let mut seed = 2009u64;
     // `cargo bench` appends `--bench`; ignore it.
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench").peekable();
+    if args.peek().is_none() {
+        // A plain `cargo bench` runs every bench target: this one has nothing to measure.
+        eprintln!("gen_workspace: a generator, not a benchmark; {USAGE}");
+        return ExitCode::SUCCESS;
+    }
     while let Some(arg) = args.next() {
         let value = args.next();
         match (arg.as_str(), value) {

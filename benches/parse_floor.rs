@@ -15,6 +15,11 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let (root, period) = match args.as_slice() {
+        // A plain `cargo bench` runs every bench target without arguments: nothing to read.
+        [] => {
+            eprintln!("parse_floor: usage: parse_floor WORKSPACE [PERIOD] (run by benches/compare.sh)");
+            return ExitCode::SUCCESS;
+        }
         [root] => (PathBuf::from(root), None),
         [root, period] => (PathBuf::from(root), Some(period.as_str())),
         _ => {

@@ -329,3 +329,50 @@ pub fn rank<T>(entries: &[T], scored: impl Fn(&T) -> &Scored, tie_break: &[TieKe
     }
     ranks
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rubric::TieKey;
+
+    fn scored(score: &str, kpi: &str, points: &str) -> Scored {
+        let d = |s: &str| s.parse::<Decimal>().ok();
+        Scored { score: d(score), kpi: d(kpi), points: d(points), ..Scored::default() }
+    }
+
+    #[test]
+    fn rank_is_one_plus_the_number_strictly_ahead() {
+        // Scores 93.2, 90.4, 90.4, 90.0 and one without a score: ranks 1, 2, 2, 4, none.
+        let people = [
+            scored("90.40", "90", "91"),
+            scored("93.20", "92", "95"),
+            scored("", "", ""),
+            scored("90.00", "90", "90"),
+            scored("90.40", "90", "91"),
+        ];
+        let ranks = rank(&people, |s| s, &[TieKey::Kpi, TieKey::Points]);
+        assert_eq!(ranks, [Some(2), Some(1), None, Some(4), Some(2)]);
+    }
+
+    #[test]
+    fn tie_break_keys_separate_equal_scores_in_their_order() {
+        // Equal scores 91.40: KPI decides first (91 beats 90), then points.
+        let people = [scored("91.40", "90", "93.5"), scored("91.40", "91", "92"), scored("91.40", "90", "93")];
+        assert_eq!(rank(&people, |s| s, &[TieKey::Kpi, TieKey::Points]), [Some(2), Some(1), Some(3)]);
+        assert_eq!(rank(&people, |s| s, &[TieKey::Points]), [Some(1), Some(3), Some(2)]);
+        assert_eq!(rank(&people, |s| s, &[]), [Some(1), Some(1), Some(1)]);
+    }
+
+    #[test]
+    fn quarter_points_are_the_rounded_mean_half_up() {
+        // (88 + 90 + 91) / 3 = 89.666… → 89.67; (90 + 90.5 + 90) / 3 = 90.1666… → 90.17.
+        let a = aggregate(vec![Decimal::from(88), Decimal::from(90), Decimal::from(91)], false, 2).unwrap();
+        assert_eq!(a.rounded.to_string(), "89.67");
+        let b = aggregate(vec![Decimal::from(90), Decimal::new(905, 1), Decimal::from(90)], false, 2).unwrap();
+        assert_eq!(b.rounded.to_string(), "90.17");
+        // A half at the last place goes up, never to even: 90.125 → 90.13.
+        let c = aggregate(vec![Decimal::new(90125, 3)], false, 2).unwrap();
+        assert_eq!(c.rounded.to_string(), "90.13");
+        assert!(aggregate(Vec::new(), false, 2).is_none());
+    }
+}
