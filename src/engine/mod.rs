@@ -202,33 +202,31 @@ pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str)
 
 /// A year's results: each quarter through the same pipeline, then the annual scores.
 pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<PeriodResult, Vec<Problem>> {
-    let mut quarters = Vec::new();
+    // Each quarter through the same pipeline, kept only as what the year needs of it: every
+    // person's points, KPI and payout (four full quarters of half a million people would not fit).
+    let mut quarters: Vec<QuarterSummary> = Vec::new();
     let mut problems = Vec::new();
     for q in period.quarters() {
         match quarter(&q, rubric, data, data_dir) {
-            Ok(r) => quarters.push(r),
+            Ok(r) => quarters.push(QuarterSummary::of(r)),
             Err(p) => problems.extend(p),
         }
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut warnings: Vec<Problem> = quarters.iter().flat_map(|q| q.warnings.iter().cloned()).collect();
+    let mut warnings: Vec<Problem> = quarters.iter_mut().flat_map(|q| std::mem::take(&mut q.warnings)).collect();
     crate::error::sort(&mut warnings);
     warnings.dedup();
-    // Each quarter's people by id, so the year looks every person up once per quarter.
-    let by_id: Vec<HashMap<&str, &PersonResult>> =
-        quarters.iter().map(|q| q.people.iter().map(|r| (r.id.as_str(), r)).collect()).collect();
     let scored: Vec<(&Person, Scored)> = data
         .roster
         .people
         .iter()
         .filter(|p| p.active_in(period))
         .map(|p| {
-            let per_quarter: Vec<(Period, &Scored)> = quarters
+            let per_quarter: Vec<(Period, Option<Decimal>, Option<Decimal>)> = quarters
                 .iter()
-                .zip(&by_id)
-                .filter_map(|(q, people)| people.get(p.id.as_str()).map(|r| (q.period, &r.scored)))
+                .filter_map(|q| q.people.get(p.id.as_str()).map(|s| (q.period, s.points, s.kpi)))
                 .collect();
             (p, scores::year(&per_quarter, rubric))
         })
@@ -237,14 +235,39 @@ pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) ->
     for person in &mut result.people {
         person.quarter_payouts = quarters
             .iter()
-            .zip(&by_id)
-            .map(|(q, people)| (q.period, people.get(person.id.as_str()).map_or(Decimal::ZERO, |r| r.payout)))
+            .map(|q| (q.period, q.people.get(person.id.as_str()).map_or(Decimal::ZERO, |s| s.payout)))
             .collect();
         person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
     }
     result.quarter_totals = quarters.iter().map(|q| (q.period, q.total_payout)).collect();
     result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
     Ok(result)
+}
+
+/// What a year keeps of one of its quarters.
+struct QuarterSummary {
+    period: Period,
+    total_payout: Decimal,
+    warnings: Vec<Problem>,
+    people: HashMap<String, QuarterOf>,
+}
+
+/// One person's quarter, as the year uses it.
+struct QuarterOf {
+    points: Option<Decimal>,
+    kpi: Option<Decimal>,
+    payout: Decimal,
+}
+
+impl QuarterSummary {
+    fn of(r: PeriodResult) -> QuarterSummary {
+        let people = r
+            .people
+            .into_iter()
+            .map(|p| (p.id, QuarterOf { points: p.scored.points, kpi: p.scored.kpi, payout: p.payout }))
+            .collect();
+        QuarterSummary { period: r.period, total_payout: r.total_payout, warnings: r.warnings, people }
+    }
 }
 
 /// The shared second half of the pipeline: rank, veto, awards, training, netting, grades.

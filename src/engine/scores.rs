@@ -260,19 +260,20 @@ pub fn quarter(person: &Person, sheets: &QuarterSheets<'_>, rubric: &Rubric, not
 }
 
 /// A person's annual scores from their quarterly ones (SPEC § 4 "Year").
-pub fn year(quarters: &[(Period, &Scored)], rubric: &Rubric) -> Scored {
+/// `quarters` holds each quarter the person was in: its period, points and KPI.
+pub fn year(quarters: &[(Period, Option<Decimal>, Option<Decimal>)], rubric: &Rubric) -> Scored {
     let decimals = rubric.score.decimals;
     let mut inputs = Vec::new();
     let mut points = Vec::new();
     let mut kpis = Vec::new();
-    for (q, s) in quarters {
-        if let Some(p) = s.points {
+    for &(q, quarter_points, quarter_kpi) in quarters {
+        if let Some(p) = quarter_points {
             points.push(p);
-            inputs.push(Input { measure: Measure::Points, period: *q, value: Some(p), origin: None, missing: false });
+            inputs.push(Input { measure: Measure::Points, period: q, value: Some(p), origin: None, missing: false });
         }
-        if let Some(k) = s.kpi {
+        if let Some(k) = quarter_kpi {
             kpis.push(k);
-            inputs.push(Input { measure: Measure::Kpi, period: *q, value: Some(k), origin: None, missing: false });
+            inputs.push(Input { measure: Measure::Kpi, period: q, value: Some(k), origin: None, missing: false });
         }
     }
     let sum = rubric.score.annual_points == AnnualPoints::Sum;
