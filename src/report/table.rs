@@ -197,8 +197,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
                 );
             }
             Some(tr) => {
-                let _ = writeln!(
-                    out,
+                let line = format!(
                     "{}: {} {} → {} {}; {}: {}  {}",
                     l("培训名额", "Training"),
                     l("部门考评第", "department place"),
@@ -209,6 +208,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
                     tr.cut.taken,
                     tie_text(&tr.cut, lang)
                 );
+                let _ = writeln!(out, "{}", line.trim_end());
             }
         }
     }
