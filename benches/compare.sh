@@ -13,7 +13,8 @@
 # is stopped and reported as timed out), BUDGET (60: seconds of timed runs per command; fewer
 # runs for slow commands, at least MIN_RUNS=3, at most RUNS=10), CACHE (where workspaces are
 # generated once and reused: ${TMPDIR:-/tmp}/cs-score-bench), OUT (where results go),
-# CHECK_MAX (20000: run `cs-score check` on workspaces up to this size), CARGO_TARGET_DIR.
+# CHECK_MAX (20000: run `cs-score check` on workspaces up to this size), HYPERFINE (none: use
+# the timing loop), CARGO_TARGET_DIR.
 # Needs: cargo, python3 with pandas (installed with pip if missing), /usr/bin/time (GNU time:
 # `apt-get install time`); hyperfine if installed (`apt-get install hyperfine`), else a loop.
 set -euo pipefail
@@ -40,8 +41,9 @@ if ! "$PYTHON" -c 'import pandas' 2>/dev/null; then
   say "pandas is missing: installing it with pip"
   "$PYTHON" -m pip install --quiet pandas || die "pip install pandas failed"
 fi
+HYPERFINE=${HYPERFINE:-hyperfine} # HYPERFINE=none: use the timing loop
 HAVE_HYPERFINE=0
-command -v hyperfine >/dev/null 2>&1 && HAVE_HYPERFINE=1
+command -v "$HYPERFINE" >/dev/null 2>&1 && HAVE_HYPERFINE=1
 mkdir -p "$CACHE" "$OUT"
 
 say "== building (release) into $TARGET"
@@ -59,12 +61,14 @@ EOF
 CS=$TARGET/release/cs-score
 GEN=$(exe gen_workspace)
 FLOOR=$(exe parse_floor)
-[ -x "$CS" ] && [ -x "$GEN" ] && [ -x "$FLOOR" ] || die "build did not produce cs-score, gen_workspace and parse_floor"
+if ! [ -x "$CS" ] || ! [ -x "$GEN" ] || ! [ -x "$FLOOR" ]; then
+  die "build did not produce cs-score, gen_workspace and parse_floor"
+fi
 GENHASH=$(cat benches/support/gen.rs benches/gen_workspace.rs | sha256sum | cut -c1-10)
 
 RESULTS=$OUT/results.tsv
 {
-  printf 'timer\t%s\n' "$([ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo "a timing loop")"
+  printf 'timer\t%s\n' "$([ "$HAVE_HYPERFINE" = 1 ] && "$HYPERFINE" --version || echo "a timing loop")"
   printf 'timeout\t%s\n' "$TIMEOUT"
   printf 'started\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   printf 'cpu\t%s (%s cores)\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)"
@@ -105,7 +109,7 @@ time_cmd() {
   runs=$("$PYTHON" -c "import sys; w=max(float(sys.argv[1]), 1e-3); print(max($MIN_RUNS, min($RUNS, int($BUDGET / w))))" "$wall")
   local json=$OUT/$slug.json
   if [ "$HAVE_HYPERFINE" = 1 ]; then
-    hyperfine --shell=none --style=none --runs "$runs" --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null
+    "$HYPERFINE" --shell=none --style=none --runs "$runs" --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null
   else
     "$PYTHON" - "$json" "$runs" "$@" <<'EOF'
 import json, subprocess, sys, time
