@@ -291,9 +291,9 @@ mod tests {
         assert_eq!(text(&Data::DateTimeIso("2009-05-04T00:00:00".into()), false), "2009-05-04");
     }
 
-    #[test]
-    fn numeric_ids_are_trusted_only_when_on_the_roster() {
-        let person = |id: &str| crate::model::Person {
+    /// A roster person with just an id.
+    fn person(id: &str) -> crate::model::Person {
+        crate::model::Person {
             id: id.into(),
             name: "x".into(),
             unit: "u".into(),
@@ -301,7 +301,11 @@ mod tests {
             joined: None,
             left: None,
             source: crate::model::Source { file: "r".into(), line: 2 },
-        };
+        }
+    }
+
+    #[test]
+    fn numeric_ids_are_trusted_only_when_on_the_roster() {
         let roster = Roster::new(vec![person("1001"), person("00123")]);
         assert_eq!(numeric_id(&Data::Float(1001.0), &roster).unwrap(), "1001");
         assert_eq!(numeric_id(&Data::Int(1001), &roster).unwrap(), "1001");
@@ -319,15 +323,7 @@ mod tests {
             Column::optional("period", &["期间"]),
         ];
         let s = |t: &str| Data::String(t.into());
-        let roster = Roster::new(vec![crate::model::Person {
-            id: "1001".into(),
-            name: "x".into(),
-            unit: "u".into(),
-            post: "p".into(),
-            joined: None,
-            left: None,
-            source: crate::model::Source { file: "r".into(), line: 2 },
-        }]);
+        let roster = Roster::new(vec![person("1001")]);
         let may = Data::DateTime(ExcelDateTime::new(39934.0, ExcelDateTimeType::DateTime, false));
         let grid = Grid {
             location: "b.xlsx[S]".into(),

@@ -73,11 +73,14 @@ pub fn mask_month(m: &mut crate::engine::MonthResult) {
     }
 }
 
+/// First characters that make a spreadsheet read a text cell as a formula (OWASP).
+const FORMULA_STARTS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+
 /// Guards a text cell that a spreadsheet would read as a formula (OWASP CSV injection):
 /// a leading `= + - @`, TAB, CR or their full-width forms gets a `'` in front. A cell that is
 /// a plain number (a negative score) is left alone.
 pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']);
+    let risky = cell.starts_with(FORMULA_STARTS);
     if risky && cell.parse::<Decimal>().is_err() {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
@@ -88,7 +91,7 @@ pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
 /// Removes exactly one formula guard added by `guard_formula` (for re-import).
 pub fn unguard_formula(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
         _ => cell,
     }
 }
