@@ -16,7 +16,7 @@
 #[path = "support/gen.rs"]
 mod gen;
 
-use cs_score::engine::{self, Report};
+use cs_score::engine::{self, Report, Trail};
 use cs_score::model::{Dataset, Period};
 use cs_score::read::files::{self, Findings};
 use cs_score::read::{Aliases, Table};
@@ -69,7 +69,8 @@ static Q2_DATA: LazyLock<Dataset> = LazyLock::new(|| load(&Q2));
 static YEAR_DATA: LazyLock<Dataset> = LazyLock::new(|| load(&YEAR));
 
 fn run(period: &Period, data: &Dataset) -> Report {
-    engine::run(period, &RUBRIC, data, "data").unwrap_or_else(|p| panic!("the engine runs: {} problems", p.len()))
+    engine::run(period, &RUBRIC, data, "data", Trail::None)
+        .unwrap_or_else(|p| panic!("the engine runs: {} problems", p.len()))
 }
 
 static Q2_REPORT: LazyLock<Report> = LazyLock::new(|| run(&Q2, &Q2_DATA));
@@ -184,13 +185,15 @@ mod step3_engine {
         let data = &*Q2_DATA;
         bencher
             .counter(ItemsCount::new(data.roster.people.len()))
-            .bench(|| engine::quarter(&Q2, &RUBRIC, data, "data"));
+            .bench(|| engine::quarter(&Q2, &RUBRIC, data, "data", Trail::None));
     }
 
     #[divan::bench(sample_count = 5, sample_size = 1)]
     fn year_2009(bencher: Bencher) {
         let data = &*YEAR_DATA;
-        bencher.counter(ItemsCount::new(data.roster.people.len())).bench(|| engine::year(&YEAR, &RUBRIC, data, "data"));
+        bencher
+            .counter(ItemsCount::new(data.roster.people.len()))
+            .bench(|| engine::year(&YEAR, &RUBRIC, data, "data", Trail::None));
     }
 }
 

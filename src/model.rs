@@ -3,7 +3,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -177,11 +178,14 @@ impl Person {
     }
 }
 
-/// Everyone who can be scored, in file order, with an index by id.
+/// Everyone who can be scored, in file order, with an index by id. A person's position in
+/// `people` is how every sheet finds their row.
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
     pub people: Vec<Person>,
-    index: HashMap<String, usize>,
+    // Fx, not SipHash: ids come from the workspace's own files, and a year of a large company
+    // looks up millions of them.
+    index: FxHashMap<String, usize>,
 }
 
 impl Roster {
@@ -195,8 +199,61 @@ impl Roster {
         self.index.get(id).map(|&i| &self.people[i])
     }
 
+    /// A person's position on the roster.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.index.contains_key(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+}
+
+/// One data file's rows, one slot per roster position: a person's row is found by their
+/// position, without hashing or comparing ids, and holds only its values and its line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet<T> {
+    pub file: Arc<str>,
+    rows: Vec<Option<T>>,
+}
+
+impl<T> Sheet<T> {
+    pub fn new(file: Arc<str>) -> Sheet<T> {
+        Sheet { file, rows: Vec::new() }
+    }
+
+    /// The row of the person at `position`, if the sheet has one.
+    pub fn get(&self, position: usize) -> Option<&T> {
+        self.rows.get(position).and_then(Option::as_ref)
+    }
+
+    pub fn contains(&self, position: usize) -> bool {
+        self.get(position).is_some()
+    }
+
+    pub fn insert(&mut self, position: usize, row: T) {
+        if position >= self.rows.len() {
+            self.rows.resize_with(position + 1, || None);
+        }
+        self.rows[position] = Some(row);
+    }
+
+    /// The rows there are, by roster position.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.rows.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+    }
+
+    /// Where a row came from, for messages and `explain`.
+    pub fn source(&self, line: u32) -> Source {
+        Source { file: self.file.clone(), line: line.into() }
     }
 }
 
@@ -206,14 +263,15 @@ pub struct MonthPoints {
     pub points: Decimal,
     /// Item name → value, in the post table's order; empty when the sheet gave a total.
     pub items: Vec<(Arc<str>, Decimal)>,
-    pub source: Source,
+    /// The row's line in its sheet.
+    pub line: u32,
 }
 
 /// One person's KPI value from a monthly or quarterly export.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiValue {
     pub kpi: Decimal,
-    pub source: Source,
+    pub line: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -244,19 +302,19 @@ pub struct VetoRow {
     pub source: Source,
 }
 
-/// A monthly points sheet: id → points.
-pub type PointsSheet = BTreeMap<String, MonthPoints>;
-/// A KPI export (monthly or quarterly): id → value.
-pub type KpiSheet = BTreeMap<String, KpiValue>;
+/// A monthly points sheet.
+pub type PointsSheet = Sheet<MonthPoints>;
+/// A KPI export (monthly or quarterly).
+pub type KpiSheet = Sheet<KpiValue>;
 
 /// Everything the engine needs for a period, already validated against roster and rubric.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     pub roster: Roster,
     /// Monthly points sheets by month; a month without a sheet is absent.
-    pub points: BTreeMap<Period, (Arc<str>, PointsSheet)>,
-    pub kpi_monthly: BTreeMap<Period, (Arc<str>, KpiSheet)>,
-    pub kpi_quarterly: BTreeMap<Period, (Arc<str>, KpiSheet)>,
+    pub points: BTreeMap<Period, PointsSheet>,
+    pub kpi_monthly: BTreeMap<Period, KpiSheet>,
+    pub kpi_quarterly: BTreeMap<Period, KpiSheet>,
     pub events: Vec<EventRow>,
     pub city_awards: Vec<CityAwardRow>,
     pub vetoes: Vec<VetoRow>,

@@ -218,7 +218,7 @@ impl Workspace {
                 if let Some(t) = self.table(&name, files::POINTS, false, &mut found) {
                     let keep_items = within.is_some_and(|p| p.kind() == crate::model::PeriodKind::Month);
                     let sheet = files::points(&t, &data.roster, rubric, keep_items, &mut found);
-                    data.points.insert(month, (t.file.clone(), sheet));
+                    data.points.insert(month, sheet);
                 }
             }
         }
@@ -231,16 +231,16 @@ impl Workspace {
                     } else {
                         &mut data.kpi_monthly
                     };
-                    target.insert(p, (t.file.clone(), sheet));
+                    target.insert(p, sheet);
                 }
             }
         }
-        for (quarter, (qfile, _)) in &data.kpi_quarterly {
+        for (quarter, qsheet) in &data.kpi_quarterly {
             let monthly: Vec<&str> =
-                data.kpi_monthly.iter().filter(|(m, _)| quarter.contains(m)).map(|(_, (f, _))| f.as_ref()).collect();
+                data.kpi_monthly.iter().filter(|(m, _)| quarter.contains(m)).map(|(_, s)| s.file.as_ref()).collect();
             if !monthly.is_empty() {
                 found.problems.push(Problem::new(
-                    qfile.to_string(),
+                    qsheet.file.to_string(),
                     format!(
                         "{quarter} has both this quarterly KPI export and monthly files ({}): keep one or the other",
                         monthly.join(", ")

@@ -26,7 +26,7 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
                     if problems.is_empty() {
                         // The engine's own checks: missing rows under `missing_month`.
                         for q in quarters_to_check(&data, within.as_ref()) {
-                            match engine::quarter(&q, &rubric, &data, &workspace.config.data) {
+                            match engine::quarter(&q, &rubric, &data, &workspace.config.data, engine::Trail::None) {
                                 Ok(r) => warnings.extend(r.warnings),
                                 Err(p) => problems.extend(p),
                             }

@@ -11,7 +11,7 @@ pub fn run(global: &Global, period: Period, id: &str) -> Result<()> {
     if !matches!(global.format, Format::Table | Format::Json) {
         return Err(Error::Usage(format!("explain prints table or json, not {:?}", global.format).to_lowercase()));
     }
-    let (ctx, result, warnings) = compute(global, period)?;
+    let (ctx, result, warnings) = compute(global, period, crate::engine::Trail::Of(id.trim()))?;
     let explanation = explain::explain(&result, &ctx.rubric, id.trim(), ctx.lang).ok_or_else(|| {
         Error::one(
             "",

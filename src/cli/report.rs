@@ -2,14 +2,14 @@
 //! engine, render in the chosen format, write.
 
 use super::{output, Context, Format, Global};
-use crate::engine::{self, Report};
+use crate::engine::{self, Report, Trail};
 use crate::error::{Error, Problem, Result};
 use crate::model::Period;
 use crate::report::{self, csv::Encoding};
 
 pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
     require_output_for_xlsx(global)?;
-    let (ctx, mut result, warnings) = compute(global, period)?;
+    let (ctx, mut result, warnings) = compute(global, period, Trail::None)?;
     if let (true, Report::Month(m)) = (mask, &mut result) {
         report::mask_month(m);
     }
@@ -20,10 +20,11 @@ pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
 
 /// Resolves the context, loads the period's files and runs the engine; the report carries
 /// every warning (rubric, reading, engine), which are also returned for stderr.
-pub fn compute(global: &Global, period: Period) -> Result<(Context, Report, Vec<Problem>)> {
+/// `trail` names whose scoring steps to keep (`explain`).
+pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Context, Report, Vec<Problem>)> {
     let ctx = Context::resolve(global)?;
     let loaded = ctx.workspace.load(&ctx.rubric, &period)?;
-    let mut result = engine::run(&period, &ctx.rubric, &loaded.data, &ctx.workspace.config.data)?;
+    let mut result = engine::run(&period, &ctx.rubric, &loaded.data, &ctx.workspace.config.data, trail)?;
     let mut warnings = loaded.warnings;
     let engine_warnings = match &mut result {
         Report::Month(m) => &mut m.warnings,

@@ -77,6 +77,8 @@ pub struct MonthPerson {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthResult {
     pub period: Period,
+    /// The month's points sheet, when there is one (its rows' lines are in the entries).
+    pub file: Option<std::sync::Arc<str>>,
     pub policy: String,
     pub decimals: u32,
     pub people: Vec<MonthPerson>,
@@ -94,12 +96,39 @@ pub enum Report {
     Period(Box<PeriodResult>),
 }
 
+/// Whose scoring steps (inputs with their file and line, exact means) to keep for `explain`.
+/// A report keeps none: for half a million people they would outweigh the results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Trail<'a> {
+    #[default]
+    None,
+    /// One person, by id.
+    Of(&'a str),
+    Everyone,
+}
+
+impl Trail<'_> {
+    fn keeps(self, person: &Person) -> bool {
+        match self {
+            Trail::None => false,
+            Trail::Of(id) => person.id == id,
+            Trail::Everyone => true,
+        }
+    }
+}
+
 /// Runs the one pipeline for any period. `data_dir` only names missing files in messages.
-pub fn run(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<Report, Vec<Problem>> {
+pub fn run(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+) -> Result<Report, Vec<Problem>> {
     match period.kind() {
         PeriodKind::Month => Ok(Report::Month(month(period, rubric, data, data_dir))),
-        PeriodKind::Quarter => quarter(period, rubric, data, data_dir).map(|r| Report::Period(Box::new(r))),
-        PeriodKind::Year => year(period, rubric, data, data_dir).map(|r| Report::Period(Box::new(r))),
+        PeriodKind::Quarter => quarter(period, rubric, data, data_dir, trail).map(|r| Report::Period(Box::new(r))),
+        PeriodKind::Year => year(period, rubric, data, data_dir, trail).map(|r| Report::Period(Box::new(r))),
     }
 }
 
@@ -109,10 +138,10 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
     let mut warnings = Vec::new();
     // Everyone active that month, and anyone else the sheet gives a row for (the quarter uses
     // such rows too, so the bulletin shows them).
-    let has_row = |p: &Person| sheet.is_some_and(|(_, rows)| rows.contains_key(&p.id));
-    let people: Vec<&Person> = data.roster.people.iter().filter(|p| p.active_in(period) || has_row(p)).collect();
-    let entries: Vec<Option<MonthPoints>> =
-        people.iter().map(|p| sheet.and_then(|(_, s)| s.get(&p.id)).cloned()).collect();
+    let has_row = |position: usize| sheet.is_some_and(|rows| rows.contains(position));
+    let (positions, people): (Vec<usize>, Vec<&Person>) =
+        data.roster.people.iter().enumerate().filter(|(i, p)| p.active_in(period) || has_row(*i)).unzip();
+    let entries: Vec<Option<MonthPoints>> = positions.iter().map(|&i| sheet.and_then(|s| s.get(i)).cloned()).collect();
     let as_scored: Vec<Scored> =
         entries.iter().map(|e| Scored { score: e.as_ref().map(|m| m.points), ..Scored::default() }).collect();
     let ranks = scores::rank(&as_scored, |s| s, &[]);
@@ -122,7 +151,8 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
             missing_file,
             format!("warning: there is no points sheet for {period}: add it (cs-score template points {period})"),
         )),
-        Some((file, _)) => {
+        Some(rows) => {
+            let file = &rows.file;
             for (p, e) in people.iter().zip(&entries) {
                 if !p.active_in(period) {
                     warnings.push(Problem::new(
@@ -167,6 +197,7 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
     crate::error::sort(&mut warnings);
     MonthResult {
         period: *period,
+        file: sheet.map(|s| s.file.clone()),
         policy: rubric.policy_name.clone(),
         decimals: rubric.score.decimals,
         people: rows,
@@ -182,7 +213,13 @@ fn listing_key(rank: Option<u32>, id: &str) -> (bool, u32, &str) {
 }
 
 /// A quarter's results (SPEC § 4).
-pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<PeriodResult, Vec<Problem>> {
+pub fn quarter(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+) -> Result<PeriodResult, Vec<Problem>> {
     let mut notes = Notes::default();
     scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
     let sheets = scores::QuarterSheets::new(period, data, data_dir);
@@ -190,8 +227,9 @@ pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str)
         .roster
         .people
         .iter()
-        .filter(|p| p.active_in(period))
-        .map(|p| (p, scores::quarter(p, &sheets, rubric, &mut notes)))
+        .enumerate()
+        .filter(|(_, p)| p.active_in(period))
+        .map(|(i, p)| (p, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes)))
         .collect();
     if !notes.problems.is_empty() {
         return Err(notes.problems);
@@ -201,13 +239,19 @@ pub fn quarter(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str)
 }
 
 /// A year's results: each quarter through the same pipeline, then the annual scores.
-pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<PeriodResult, Vec<Problem>> {
+pub fn year(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+) -> Result<PeriodResult, Vec<Problem>> {
     // Each quarter through the same pipeline, kept only as what the year needs of it: every
     // person's points, KPI and payout (four full quarters of half a million people would not fit).
     let mut quarters: Vec<QuarterSummary> = Vec::new();
     let mut problems = Vec::new();
     for q in period.quarters() {
-        match quarter(&q, rubric, data, data_dir) {
+        match quarter(&q, rubric, data, data_dir, Trail::None) {
             Ok(r) => quarters.push(QuarterSummary::of(r)),
             Err(p) => problems.extend(p),
         }
@@ -228,7 +272,7 @@ pub fn year(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) ->
                 .iter()
                 .filter_map(|q| q.people.get(p.id.as_str()).map(|s| (q.period, s.points, s.kpi)))
                 .collect();
-            (p, scores::year(&per_quarter, rubric))
+            (p, scores::year(&per_quarter, rubric, trail.keeps(p)))
         })
         .collect();
     let mut result = settle(period, rubric, data, scored, warnings);

@@ -2,7 +2,7 @@
 //! `missing_month` rule; then the ranking (score, then tie-break keys, all descending).
 
 use crate::error::Problem;
-use crate::model::{round_half_up, Dataset, KpiValue, MonthPoints, Period, Person, Source};
+use crate::model::{round_half_up, Dataset, KpiValue, MonthPoints, Period, Person, Sheet, Source};
 use crate::rubric::{AnnualPoints, MissingMonth, Rubric, TieKey};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -47,7 +47,8 @@ pub struct Aggregate {
     pub rounded: Decimal,
 }
 
-/// A person's scores for one quarter or year, and the steps behind them.
+/// A person's scores for one quarter or year, and — when their trail is kept for `explain`
+/// — the steps behind them (`inputs`, `points_calc`, `kpi_calc`; empty otherwise).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scored {
     pub points: Option<Decimal>,
@@ -67,41 +68,63 @@ pub struct Notes {
     pub warnings: Vec<Problem>,
 }
 
-fn aggregate(values: Vec<Decimal>, sum: bool, decimals: u32) -> Option<Aggregate> {
+/// The values behind one aggregate: at most a quarter's three months or a year's four
+/// quarters, kept on the stack (half a million people are scored one after another).
+#[derive(Debug, Default)]
+struct Values {
+    values: [Decimal; 4],
+    len: usize,
+}
+
+impl Values {
+    fn push(&mut self, value: Decimal) {
+        self.values[self.len] = value;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[Decimal] {
+        &self.values[..self.len]
+    }
+}
+
+/// The rounded mean or sum of the values, and with `trail` the steps behind it.
+fn aggregate(values: &[Decimal], sum: bool, decimals: u32, trail: bool) -> (Option<Decimal>, Option<Aggregate>) {
     if values.is_empty() {
-        return None;
+        return (None, None);
     }
     let total: Decimal = values.iter().copied().sum();
     let exact = if sum { total } else { total / Decimal::from(values.len()) };
-    Some(Aggregate { rounded: round_half_up(exact, decimals), values, sum, exact })
+    let rounded = round_half_up(exact, decimals);
+    let steps = trail.then(|| Aggregate { values: values.to_vec(), sum, exact, rounded });
+    (Some(rounded), steps)
 }
 
 /// One sheet a quarter needs: its period, its file (or the file it would be), its rows.
-type Sheet<'a, T> = (Period, Arc<str>, Option<&'a BTreeMap<String, T>>);
+type QuarterSheet<'a, T> = (Period, Arc<str>, Option<&'a Sheet<T>>);
 
 /// A quarter's sheets, looked up once for everyone rather than once per person.
 pub struct QuarterSheets<'a> {
-    points: Vec<Sheet<'a, MonthPoints>>,
+    points: Vec<QuarterSheet<'a, MonthPoints>>,
     /// The quarterly KPI export, or the months' KPI files.
-    kpi: Vec<Sheet<'a, KpiValue>>,
+    kpi: Vec<QuarterSheet<'a, KpiValue>>,
 }
 
 impl<'a> QuarterSheets<'a> {
     pub fn new(quarter: &Period, data: &'a Dataset, data_dir: &str) -> QuarterSheets<'a> {
         fn sheet<'a, T>(
-            files: &'a BTreeMap<Period, (Arc<str>, BTreeMap<String, T>)>,
+            files: &'a BTreeMap<Period, Sheet<T>>,
             period: Period,
             expected: String,
-        ) -> Sheet<'a, T> {
+        ) -> QuarterSheet<'a, T> {
             match files.get(&period) {
-                Some((file, rows)) => (period, file.clone(), Some(rows)),
+                Some(rows) => (period, rows.file.clone(), Some(rows)),
                 None => (period, Arc::from(expected), None),
             }
         }
         let months = quarter.months();
         let points = months.iter().map(|m| sheet(&data.points, *m, format!("{data_dir}/points/{m}.csv"))).collect();
         let kpi = match data.kpi_quarterly.get(quarter) {
-            Some((file, rows)) => vec![(*quarter, file.clone(), Some(rows))],
+            Some(rows) => vec![(*quarter, rows.file.clone(), Some(rows))],
             None => months.iter().map(|m| sheet(&data.kpi_monthly, *m, format!("{data_dir}/kpi/{m}.csv"))).collect(),
         };
         QuarterSheets { points, kpi }
@@ -109,29 +132,35 @@ impl<'a> QuarterSheets<'a> {
 }
 
 /// Collects one person's values of a measure from the sheets, applying `missing_month` to
-/// the periods in which they were active but had no row.
+/// the periods in which they were active but had no row; with `inputs`, records each.
+#[allow(clippy::too_many_arguments)]
 fn collect<T>(
     person: &Person,
-    sheets: &[Sheet<'_, T>],
+    position: usize,
+    sheets: &[QuarterSheet<'_, T>],
     measure: Measure,
-    value_of: impl Fn(&T) -> (Decimal, &Source),
+    value_of: impl Fn(&T) -> (Decimal, u32),
     rubric: &Rubric,
-    inputs: &mut Vec<Input>,
+    mut inputs: Option<&mut Vec<Input>>,
     notes: &mut Notes,
-) -> Vec<Decimal> {
-    let mut values = Vec::new();
+) -> Values {
+    let mut values = Values::default();
     for (period, file, rows) in sheets {
-        match rows.map(|r| r.get(&person.id)) {
+        match rows.map(|r| r.get(position)) {
             Some(Some(row)) => {
-                let (value, source) = value_of(row);
+                let (value, line) = value_of(row);
                 values.push(value);
-                let origin = Some(source.clone());
-                inputs.push(Input { measure, period: *period, value: Some(value), origin, missing: false });
+                if let Some(inputs) = inputs.as_deref_mut() {
+                    let origin = Some(Source { file: file.clone(), line: line.into() });
+                    inputs.push(Input { measure, period: *period, value: Some(value), origin, missing: false });
+                }
             }
             _ if !person.active_in(period) => {}
             // No row in an existing sheet: said per person. No sheet at all: said once.
-            Some(None) => missing(person, file, *period, measure, rubric, &mut values, inputs, Some(notes)),
-            None => missing(person, file, *period, measure, rubric, &mut values, inputs, None),
+            Some(None) => {
+                missing(person, file, *period, measure, rubric, &mut values, inputs.as_deref_mut(), Some(notes))
+            }
+            None => missing(person, file, *period, measure, rubric, &mut values, inputs.as_deref_mut(), None),
         }
     }
     values
@@ -146,8 +175,8 @@ fn missing(
     period: Period,
     measure: Measure,
     rubric: &Rubric,
-    values: &mut Vec<Decimal>,
-    inputs: &mut Vec<Input>,
+    values: &mut Values,
+    inputs: Option<&mut Vec<Input>>,
     notes: Option<&mut Notes>,
 ) {
     let file_name: &str = file;
@@ -186,8 +215,10 @@ fn missing(
             None
         }
     };
-    let origin = Some(Source { file: file.clone(), line: 0 });
-    inputs.push(Input { measure, period, value, origin, missing: true });
+    if let Some(inputs) = inputs {
+        let origin = Some(Source { file: file.clone(), line: 0 });
+        inputs.push(Input { measure, period, value, origin, missing: true });
+    }
 }
 
 /// One message per sheet that a period needs and does not have (SPEC § 4: every active
@@ -249,23 +280,34 @@ pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_di
     }
 }
 
-/// A person's quarterly scores (SPEC § 4 "Quarter").
-pub fn quarter(person: &Person, sheets: &QuarterSheets<'_>, rubric: &Rubric, notes: &mut Notes) -> Scored {
+/// A person's quarterly scores (SPEC § 4 "Quarter"); `trail` keeps the steps for `explain`.
+pub fn quarter(
+    person: &Person,
+    position: usize,
+    sheets: &QuarterSheets<'_>,
+    rubric: &Rubric,
+    trail: bool,
+    notes: &mut Notes,
+) -> Scored {
     let decimals = rubric.score.decimals;
     let mut inputs = Vec::new();
+    let record = trail.then_some(&mut inputs);
     let points =
-        collect(person, &sheets.points, Measure::Points, |v| (v.points, &v.source), rubric, &mut inputs, notes);
-    let kpis = collect(person, &sheets.kpi, Measure::Kpi, |v| (v.kpi, &v.source), rubric, &mut inputs, notes);
-    combine(aggregate(points, false, decimals), aggregate(kpis, false, decimals), inputs, rubric)
+        collect(person, position, &sheets.points, Measure::Points, |v| (v.points, v.line), rubric, record, notes);
+    let record = trail.then_some(&mut inputs);
+    let kpis = collect(person, position, &sheets.kpi, Measure::Kpi, |v| (v.kpi, v.line), rubric, record, notes);
+    let points = aggregate(points.as_slice(), false, decimals, trail);
+    let kpi = aggregate(kpis.as_slice(), false, decimals, trail);
+    combine(points, kpi, inputs, rubric)
 }
 
 /// A person's annual scores from their quarterly ones (SPEC § 4 "Year").
 /// `quarters` holds each quarter the person was in: its period, points and KPI.
-pub fn year(quarters: &[(Period, Option<Decimal>, Option<Decimal>)], rubric: &Rubric) -> Scored {
+pub fn year(quarters: &[(Period, Option<Decimal>, Option<Decimal>)], rubric: &Rubric, trail: bool) -> Scored {
     let decimals = rubric.score.decimals;
     let mut inputs = Vec::new();
-    let mut points = Vec::new();
-    let mut kpis = Vec::new();
+    let mut points = Values::default();
+    let mut kpis = Values::default();
     for &(q, quarter_points, quarter_kpi) in quarters {
         if let Some(p) = quarter_points {
             points.push(p);
@@ -276,13 +318,23 @@ pub fn year(quarters: &[(Period, Option<Decimal>, Option<Decimal>)], rubric: &Ru
             inputs.push(Input { measure: Measure::Kpi, period: q, value: Some(k), origin: None, missing: false });
         }
     }
+    if !trail {
+        inputs.clear();
+    }
     let sum = rubric.score.annual_points == AnnualPoints::Sum;
-    combine(aggregate(points, sum, decimals), aggregate(kpis, false, decimals), inputs, rubric)
+    let points = aggregate(points.as_slice(), sum, decimals, trail);
+    let kpi = aggregate(kpis.as_slice(), false, decimals, trail);
+    combine(points, kpi, inputs, rubric)
 }
 
-fn combine(points_calc: Option<Aggregate>, kpi_calc: Option<Aggregate>, inputs: Vec<Input>, rubric: &Rubric) -> Scored {
-    let points = points_calc.as_ref().map(|a| a.rounded);
-    let kpi = kpi_calc.as_ref().map(|a| a.rounded);
+type Aggregated = (Option<Decimal>, Option<Aggregate>);
+
+fn combine(
+    (points, points_calc): Aggregated,
+    (kpi, kpi_calc): Aggregated,
+    inputs: Vec<Input>,
+    rubric: &Rubric,
+) -> Scored {
     let score_exact = match (points, kpi) {
         (Some(p), Some(k)) => Some(p * rubric.score.points_weight + k * rubric.score.kpi_weight),
         _ => None,
@@ -367,13 +419,13 @@ mod tests {
     #[test]
     fn quarter_points_are_the_rounded_mean_half_up() {
         // (88 + 90 + 91) / 3 = 89.666… → 89.67; (90 + 90.5 + 90) / 3 = 90.1666… → 90.17.
-        let a = aggregate(vec![Decimal::from(88), Decimal::from(90), Decimal::from(91)], false, 2).unwrap();
+        let a = aggregate(&[Decimal::from(88), Decimal::from(90), Decimal::from(91)], false, 2, true).1.unwrap();
         assert_eq!(a.rounded.to_string(), "89.67");
-        let b = aggregate(vec![Decimal::from(90), Decimal::new(905, 1), Decimal::from(90)], false, 2).unwrap();
-        assert_eq!(b.rounded.to_string(), "90.17");
+        let b = aggregate(&[Decimal::from(90), Decimal::new(905, 1), Decimal::from(90)], false, 2, false).0.unwrap();
+        assert_eq!(b.to_string(), "90.17");
         // A half at the last place goes up, never to even: 90.125 → 90.13.
-        let c = aggregate(vec![Decimal::new(90125, 3)], false, 2).unwrap();
-        assert_eq!(c.rounded.to_string(), "90.13");
-        assert!(aggregate(Vec::new(), false, 2).is_none());
+        let c = aggregate(&[Decimal::new(90125, 3)], false, 2, false).0.unwrap();
+        assert_eq!(c.to_string(), "90.13");
+        assert_eq!(aggregate(&[], false, 2, true), (None, None));
     }
 }

@@ -103,11 +103,11 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
     Roster::new(people)
 }
 
-/// The id of a row, checked against the roster (with a hint when leading zeros were lost).
-fn roster_id<'r>(table: &Table, row: &Row, roster: &'r Roster, found: &mut Findings) -> Option<&'r Person> {
+/// The roster position of a row's id (with a hint when leading zeros were lost).
+fn roster_id(table: &Table, row: &Row, roster: &Roster, found: &mut Findings) -> Option<usize> {
     let id = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))?;
-    if let Some(person) = roster.get(&id) {
-        return Some(person);
+    if let Some(position) = roster.position(&id) {
+        return Some(position);
     }
     let stripped = id.trim_start_matches('0');
     let hint = roster
@@ -141,15 +141,24 @@ fn check_name(table: &Table, row: &Row, person: &Person, found: &mut Findings) {
     }
 }
 
-/// Rejects a second row for the same id in one sheet.
-fn first_row(table: &Table, row: &Row, id: &str, seen: &mut BTreeMap<String, u64>, found: &mut Findings) -> bool {
-    match seen.insert(id.to_string(), row.line) {
-        None => true,
-        Some(first) => {
+/// Rejects a second row for the same person in one sheet; `seen` holds each roster
+/// position's first line (0: none yet).
+fn first_row(
+    table: &Table,
+    row: &Row,
+    person: &Person,
+    position: usize,
+    seen: &mut [u64],
+    found: &mut Findings,
+) -> bool {
+    match std::mem::replace(&mut seen[position], row.line) {
+        0 => true,
+        first => {
+            seen[position] = first;
             found.problems.push(table.problem(
                 row,
                 "id",
-                format!("duplicate id \"{id}\" (first on line {first}): one row per person"),
+                format!("duplicate id \"{}\" (first on line {first}): one row per person", person.id),
             ));
             false
         }
@@ -179,18 +188,28 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
 }
 
 /// The rows of a one-row-per-person sheet whose id is on the roster, each person once, with
-/// the name checked against the roster.
-fn person_rows<'t, 'r>(table: &'t Table, roster: &'r Roster, found: &mut Findings) -> Vec<(&'t Row, &'r Person)> {
-    let mut seen = BTreeMap::new();
+/// the name checked against the roster; each with the person's roster position.
+fn person_rows<'t, 'r>(
+    table: &'t Table,
+    roster: &'r Roster,
+    found: &mut Findings,
+) -> Vec<(&'t Row, usize, &'r Person)> {
+    let mut seen = vec![0; roster.len()];
     let mut out = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
-        let Some(person) = roster_id(table, row, roster, found) else { continue };
-        if first_row(table, row, &person.id, &mut seen, found) {
+        let Some(position) = roster_id(table, row, roster, found) else { continue };
+        let person = &roster.people[position];
+        if first_row(table, row, person, position, &mut seen, found) {
             check_name(table, row, person, found);
-            out.push((row, person));
+            out.push((row, position, person));
         }
     }
     out
+}
+
+/// A row's line as sheets keep it (no data file has four billion lines).
+fn line(row: &Row) -> u32 {
+    u32::try_from(row.line).unwrap_or(u32::MAX)
 }
 
 /// Reads a monthly points sheet: a `points` total and/or the item columns of each person's
@@ -207,8 +226,9 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, keep_items: bool,
         .iter()
         .filter_map(|name| found.check(table.item_column(name)).flatten().map(|i| (names[name].clone(), i)))
         .collect();
+    let mut sheet = PointsSheet::new(table.file.clone());
     if found.problems.len() > before {
-        return PointsSheet::new();
+        return sheet;
     }
     if !table.has("points") && item_columns.is_empty() {
         found.problems.push(Problem::at(
@@ -216,10 +236,9 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, keep_items: bool,
             table.header_line,
             "no points column: add `points` (积分) or the item columns of the rubric's points tables",
         ));
-        return PointsSheet::new();
+        return sheet;
     }
-    let mut sheet = PointsSheet::new();
-    for (row, person) in person_rows(table, roster, found) {
+    for (row, position, person) in person_rows(table, roster, found) {
         let problems_before = found.problems.len();
         let total = found
             .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", number_fix(m))))
@@ -258,7 +277,7 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, keep_items: bool,
         };
         if in_range(table, row, "points", points, rubric.points_ceiling(&person.post), found) {
             let items = if keep_items { items } else { Vec::new() };
-            sheet.insert(person.id.clone(), MonthPoints { points, items, source: source(table, row) });
+            sheet.insert(position, MonthPoints { points, items, line: line(row) });
         }
     }
     sheet
@@ -316,13 +335,13 @@ fn post_items(
 
 /// Reads a KPI export (monthly or quarterly).
 pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> KpiSheet {
-    let mut sheet = KpiSheet::new();
-    for (row, person) in person_rows(table, roster, found) {
+    let mut sheet = KpiSheet::new(table.file.clone());
+    for (row, position, _) in person_rows(table, roster, found) {
         let value = found
             .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", number_fix(m))))
             .flatten();
         if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, rubric.kpi_max, found)) {
-            sheet.insert(person.id.clone(), KpiValue { kpi, source: source(table, row) });
+            sheet.insert(position, KpiValue { kpi, line: line(row) });
         }
     }
     sheet
@@ -359,7 +378,7 @@ pub fn city_awards(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<
     let mut out = Vec::new();
     for row in &table.rows {
         let period = period(table, row, found);
-        let person = roster_id(table, row, roster, found);
+        let person = roster_id(table, row, roster, found).map(|i| &roster.people[i]);
         let amount = found.check(
             values::whole_yuan(table.cell(row, "amount"))
                 .map_err(|m| table.problem(row, "amount", format!("{m}: write whole yuan in digits, e.g. 150"))),
@@ -394,7 +413,7 @@ pub fn vetoes(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<VetoR
     let mut seen = HashSet::new();
     for row in &table.rows {
         let period = period(table, row, found);
-        let person = roster_id(table, row, roster, found);
+        let person = roster_id(table, row, roster, found).map(|i| &roster.people[i]);
         if let (Some(period), Some(person)) = (period, person) {
             if seen.insert((period, person.id.clone())) {
                 out.push(VetoRow {

@@ -73,7 +73,8 @@ fn month(m: &MonthResult, id: &str, lang: Lang) -> Option<Explanation> {
                 let items: Vec<String> = e.items.iter().map(|(n, v)| format!("{n} {}", plain(*v))).collect();
                 let _ = write!(text, " = {}", items.join(" + "));
             }
-            steps.push(step("points", text, vec![e.source.to_string()]));
+            let file = m.file.as_deref().unwrap_or_default();
+            steps.push(step("points", text, vec![format!("{file}:{}", e.line)]));
         }
     }
     let ranked = m.people.iter().filter(|o| o.rank.is_some()).count();

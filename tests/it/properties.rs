@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use cs_score::engine::awards::{LineSource, Part};
 use cs_score::engine::quota::Cut;
-use cs_score::engine::{self, PeriodResult, PersonResult, Report};
+use cs_score::engine::{self, PeriodResult, PersonResult, Report, Trail};
 use cs_score::model::{
     CityAwardRow, Dataset, EventRow, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Source,
     VetoRow,
@@ -565,23 +565,22 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
         let period = Period::Month { year: YEAR, month };
         if let Some(rows) = &s.points[mi] {
             let file: Arc<str> = Arc::from(format!("data/points/{period}.csv"));
-            let mut sheet = PointsSheet::new();
-            for (line, &i) in order.iter().enumerate() {
+            let mut sheet = PointsSheet::new(file);
+            // The roster lists people in `order`: a person's position is their place in it.
+            for (position, &i) in order.iter().enumerate() {
                 if let (Some(v), true) = (rows[i], s.active_in(i, &period)) {
-                    sheet.insert(
-                        id_of(i),
-                        MonthPoints { points: half(v), items: Vec::new(), source: src(&file, line + 2) },
-                    );
+                    let line = position as u32 + 2;
+                    sheet.insert(position, MonthPoints { points: half(v), items: Vec::new(), line });
                 }
             }
-            data.points.insert(period, (file, sheet));
+            data.points.insert(period, sheet);
         }
         let quarter = month.div_ceil(3);
         let qi = s.quarters.iter().position(|&q| q == quarter).unwrap();
         if s.kpi_quarterly[qi].is_none() {
             if let Some(rows) = &s.kpi_monthly[mi] {
                 let file: Arc<str> = Arc::from(format!("data/kpi/{period}.csv"));
-                data.kpi_monthly.insert(period, (file.clone(), kpi_sheet(s, rows, &order, &period, &file)));
+                data.kpi_monthly.insert(period, kpi_sheet(s, rows, &order, &period, file));
             }
         }
     }
@@ -589,7 +588,7 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
         if let Some(rows) = &s.kpi_quarterly[qi] {
             let period = Period::Quarter { year: YEAR, quarter };
             let file: Arc<str> = Arc::from(format!("data/kpi/{period}.csv"));
-            data.kpi_quarterly.insert(period, (file.clone(), kpi_sheet(s, rows, &order, &period, &file)));
+            data.kpi_quarterly.insert(period, kpi_sheet(s, rows, &order, &period, file));
         }
     }
     data.events = events
@@ -629,11 +628,11 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
     data
 }
 
-fn kpi_sheet(s: &Scenario, rows: &[Option<u32>], order: &[usize], period: &Period, file: &Arc<str>) -> KpiSheet {
-    let mut sheet = KpiSheet::new();
-    for (line, &i) in order.iter().enumerate() {
+fn kpi_sheet(s: &Scenario, rows: &[Option<u32>], order: &[usize], period: &Period, file: Arc<str>) -> KpiSheet {
+    let mut sheet = KpiSheet::new(file);
+    for (position, &i) in order.iter().enumerate() {
         if let (Some(v), true) = (rows[i], s.active_in(i, period)) {
-            sheet.insert(id_of(i), KpiValue { kpi: half(v), source: src(file, line + 2) });
+            sheet.insert(position, KpiValue { kpi: half(v), line: position as u32 + 2 });
         }
     }
     sheet
@@ -643,7 +642,7 @@ const Q2: Period = Period::Quarter { year: YEAR, quarter: 2 };
 
 fn run_quarter(s: &Scenario, rubric: &Rubric, seed: Option<u64>) -> PeriodResult {
     let data = dataset(s, seed);
-    match engine::quarter(&Q2, rubric, &data, "data") {
+    match engine::quarter(&Q2, rubric, &data, "data", Trail::None) {
         Ok(r) => r,
         Err(p) => panic!("engine::quarter refused valid data: {p:?}"),
     }
@@ -1209,14 +1208,14 @@ proptest! {
         let rubric = s.rubric.load();
         let data = dataset(&s, None);
         let year = Period::Year(YEAR);
-        let result = match engine::year(&year, &rubric, &data, "data") {
+        let result = match engine::year(&year, &rubric, &data, "data", Trail::None) {
             Ok(r) => r,
             Err(p) => panic!("engine::year refused valid data: {p:?}"),
         };
         let quarters: Vec<PeriodResult> = year
             .quarters()
             .iter()
-            .map(|q| engine::quarter(q, &rubric, &data, "data").expect("a valid quarter"))
+            .map(|q| engine::quarter(q, &rubric, &data, "data", Trail::None).expect("a valid quarter"))
             .collect();
         check_sums(&result)?;
         check_lines(&s, &result, "year")?;
