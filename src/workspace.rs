@@ -4,7 +4,7 @@
 use crate::error::{Error, Problem, Result};
 use crate::model::{Dataset, Period};
 use crate::read::files::{self, Findings};
-use crate::read::{Aliases, Column, Table};
+use crate::read::{Aliases, Column, Rows, Table};
 use crate::rubric::{self, Rubric};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -213,25 +213,34 @@ impl Workspace {
             None => true,
             Some(w) => w.months().contains(p) || w.quarters().contains(p),
         };
+        // The monthly files are the bulk of the data: each is streamed into its sheet, row by
+        // row, never held whole.
         for (name, month) in self.period_files("points", &mut found) {
             if wanted(&month) {
-                if let Some(t) = self.table(&name, files::POINTS, false, &mut found) {
-                    let keep_items = within.is_some_and(|p| p.kind() == crate::model::PeriodKind::Month);
-                    let sheet = files::points(&t, &data.roster, rubric, keep_items, &mut found);
+                let keep_items = within.is_some_and(|p| p.kind() == crate::model::PeriodKind::Month);
+                let mark = found.mark();
+                let mut rows = files::PointsRows::new(&data.roster, rubric, keep_items, &mut found);
+                let read = self.stream(&name, files::POINTS, &mut rows);
+                let sheet = rows.sheet;
+                if let Some(problems) = self.streamed(read, mark, &mut found) {
+                    found.problems.extend(problems);
+                } else {
                     data.points.insert(month, sheet);
                 }
             }
         }
         for (name, p) in self.period_files("kpi", &mut found) {
             if wanted(&p) {
-                if let Some(t) = self.table(&name, files::KPI, false, &mut found) {
-                    let sheet = files::kpi(&t, &data.roster, rubric, &mut found);
-                    let target = if matches!(p, Period::Quarter { .. }) {
-                        &mut data.kpi_quarterly
-                    } else {
-                        &mut data.kpi_monthly
-                    };
-                    target.insert(p, sheet);
+                let mark = found.mark();
+                let mut rows = files::KpiRows::new(&data.roster, rubric, &mut found);
+                let read = self.stream(&name, files::KPI, &mut rows);
+                let sheet = rows.sheet;
+                if let Some(problems) = self.streamed(read, mark, &mut found) {
+                    found.problems.extend(problems);
+                } else if matches!(p, Period::Quarter { .. }) {
+                    data.kpi_quarterly.insert(p, sheet);
+                } else {
+                    data.kpi_monthly.insert(p, sheet);
                 }
             }
         }
@@ -258,6 +267,25 @@ impl Workspace {
             data.vetoes = files::vetoes(&t, &data.roster, &mut found);
         }
         Ok((data, found))
+    }
+
+    /// Streams one data file (listed in its folder, so present) into `rows`.
+    fn stream(&self, relative: &str, columns: &[Column], rows: &mut dyn Rows) -> std::result::Result<(), Vec<Problem>> {
+        let path = self.data_dir().join(relative);
+        let open = || std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn std::io::Read>);
+        Table::stream(&self.display(relative), &open, columns, &self.config.columns.aliases, rows).map(drop)
+    }
+
+    /// Counts a streamed file; when it could not be read, undoes what its rows found (the
+    /// file's own problem says it all) and returns that problem.
+    fn streamed(
+        &self,
+        read: std::result::Result<(), Vec<Problem>>,
+        mark: (usize, usize),
+        found: &mut Findings,
+    ) -> Option<Vec<Problem>> {
+        found.files += 1;
+        read.err().inspect(|_| found.rewind(mark))
     }
 
     /// Reads and parses one data file; `None` when an optional file is absent or it cannot

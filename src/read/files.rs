@@ -1,7 +1,7 @@
 //! The six data files of SPEC § 2: each table → validated domain rows, with every problem
 //! collected (not just the first) and warnings kept apart.
 
-use super::{values, Column, Row, Table};
+use super::{values, Column, Row, Rows, Table};
 use crate::error::Problem;
 use crate::model::{
     CityAwardRow, EventRow, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Source, VetoRow,
@@ -54,6 +54,17 @@ pub struct Findings {
 impl Findings {
     fn check<T>(&mut self, result: Result<T, Problem>) -> Option<T> {
         result.map_err(|p| self.problems.push(p)).ok()
+    }
+
+    /// How many problems and warnings there are now, to go back to with `rewind`.
+    pub fn mark(&self) -> (usize, usize) {
+        (self.problems.len(), self.warnings.len())
+    }
+
+    /// Forgets what was found since `mark` (a file being read again from its start).
+    pub fn rewind(&mut self, (problems, warnings): (usize, usize)) {
+        self.problems.truncate(problems);
+        self.warnings.truncate(warnings);
     }
 }
 
@@ -187,24 +198,21 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
     }
 }
 
-/// The rows of a one-row-per-person sheet whose id is on the roster, each person once, with
-/// the name checked against the roster; each with the person's roster position.
-fn person_rows<'t, 'r>(
-    table: &'t Table,
+/// A row of a one-row-per-person sheet: its person's roster position when the id is on the
+/// roster and the person has no earlier row (`seen`), with the name checked against the roster.
+fn person_row<'r>(
+    table: &Table,
+    row: &Row,
     roster: &'r Roster,
+    seen: &mut [u64],
     found: &mut Findings,
-) -> Vec<(&'t Row, usize, &'r Person)> {
-    let mut seen = vec![0; roster.len()];
-    let mut out = Vec::with_capacity(table.rows.len());
-    for row in &table.rows {
-        let Some(position) = roster_id(table, row, roster, found) else { continue };
-        let person = &roster.people[position];
-        if first_row(table, row, person, position, &mut seen, found) {
-            check_name(table, row, person, found);
-            out.push((row, position, person));
-        }
-    }
-    out
+) -> Option<(usize, &'r Person)> {
+    let position = roster_id(table, row, roster, found)?;
+    let person = &roster.people[position];
+    first_row(table, row, person, position, seen, found).then(|| {
+        check_name(table, row, person, found);
+        (position, person)
+    })
 }
 
 /// A row's line as sheets keep it (no data file has four billion lines).
@@ -218,33 +226,82 @@ fn line(row: &Row) -> u32 {
 /// Items are validated either way but kept only with `keep_items` (the month bulletin shows
 /// them; a quarter or a year of half a million people needs only the totals).
 pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, keep_items: bool, found: &mut Findings) -> PointsSheet {
-    let before = found.problems.len();
-    // Item names are shared by every row (a sheet can hold half a million rows).
-    let names: HashMap<String, Arc<str>> = rubric.item_names().into_iter().map(|n| (n.clone(), Arc::from(n))).collect();
-    let item_columns: Vec<(Arc<str>, usize)> = rubric
-        .item_names()
-        .iter()
-        .filter_map(|name| found.check(table.item_column(name)).flatten().map(|i| (names[name].clone(), i)))
-        .collect();
-    let mut sheet = PointsSheet::new(table.file.clone());
-    if found.problems.len() > before {
-        return sheet;
+    let mut rows = PointsRows::new(roster, rubric, keep_items, found);
+    rows.start(table);
+    table.rows.iter().for_each(|row| rows.row(table, row));
+    rows.sheet
+}
+
+/// `points`, one row at a time, for `Table::stream`.
+pub struct PointsRows<'a> {
+    roster: &'a Roster,
+    rubric: &'a Rubric,
+    keep_items: bool,
+    found: &'a mut Findings,
+    mark: (usize, usize),
+    /// Item names, shared by every row (a sheet can hold half a million rows).
+    names: HashMap<String, Arc<str>>,
+    item_columns: Vec<(Arc<str>, usize)>,
+    /// False when the header already failed: rows are not read.
+    usable: bool,
+    seen: Vec<u64>,
+    pub sheet: PointsSheet,
+}
+
+impl<'a> PointsRows<'a> {
+    pub fn new(roster: &'a Roster, rubric: &'a Rubric, keep_items: bool, found: &'a mut Findings) -> PointsRows<'a> {
+        let names = rubric.item_names().into_iter().map(|n| (n.clone(), Arc::from(n))).collect();
+        PointsRows {
+            mark: found.mark(),
+            roster,
+            rubric,
+            keep_items,
+            found,
+            names,
+            item_columns: Vec::new(),
+            usable: false,
+            seen: Vec::new(),
+            sheet: PointsSheet::new(Arc::from("")),
+        }
     }
-    if !table.has("points") && item_columns.is_empty() {
-        found.problems.push(Problem::at(
-            &table.file,
-            table.header_line,
-            "no points column: add `points` (积分) or the item columns of the rubric's points tables",
-        ));
-        return sheet;
+}
+
+impl super::Rows for PointsRows<'_> {
+    fn start(&mut self, table: &Table) {
+        let found = &mut *self.found;
+        found.rewind(self.mark);
+        self.sheet = PointsSheet::new(table.file.clone());
+        self.seen = vec![0; self.roster.len()];
+        let before = found.problems.len();
+        self.item_columns = self
+            .rubric
+            .item_names()
+            .iter()
+            .filter_map(|name| found.check(table.item_column(name)).flatten().map(|i| (self.names[name].clone(), i)))
+            .collect();
+        self.usable = found.problems.len() == before;
+        if self.usable && !table.has("points") && self.item_columns.is_empty() {
+            found.problems.push(Problem::at(
+                &table.file,
+                table.header_line,
+                "no points column: add `points` (积分) or the item columns of the rubric's points tables",
+            ));
+            self.usable = false;
+        }
     }
-    for (row, position, person) in person_rows(table, roster, found) {
+
+    fn row(&mut self, table: &Table, row: &Row) {
+        if !self.usable {
+            return;
+        }
+        let (rubric, found) = (self.rubric, &mut *self.found);
+        let Some((position, person)) = person_row(table, row, self.roster, &mut self.seen, found) else { return };
         let problems_before = found.problems.len();
         let total = found
             .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", number_fix(m))))
             .flatten();
         let mut given = Vec::new();
-        for (name, index) in &item_columns {
+        for (name, index) in &self.item_columns {
             match values::number(Table::cell_at(row, *index)) {
                 Ok(Some(v)) => given.push((name.clone(), v)),
                 Ok(None) => {}
@@ -252,15 +309,18 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, keep_items: bool,
             }
         }
         if found.problems.len() > problems_before {
-            continue;
+            return;
         }
-        let items =
-            if given.is_empty() { Vec::new() } else { post_items(table, row, person, rubric, &given, &names, found) };
+        let items = if given.is_empty() {
+            Vec::new()
+        } else {
+            post_items(table, row, person, rubric, &given, &self.names, found)
+        };
         if found.problems.len() > problems_before {
-            continue;
+            return;
         }
         let points = match (total, items.is_empty()) {
-            (None, true) => continue,
+            (None, true) => return,
             (Some(t), true) => t,
             (total, false) => {
                 let sum: Decimal = items.iter().map(|(_, v)| *v).sum();
@@ -270,17 +330,16 @@ pub fn points(table: &Table, roster: &Roster, rubric: &Rubric, keep_items: bool,
                         "points",
                         format!("{t} differs from the sum of the items, {sum}: correct the total or the items"),
                     ));
-                    continue;
+                    return;
                 }
                 sum
             }
         };
         if in_range(table, row, "points", points, rubric.points_ceiling(&person.post), found) {
-            let items = if keep_items { items } else { Vec::new() };
-            sheet.insert(position, MonthPoints { points, items, line: line(row) });
+            let items = if self.keep_items { items } else { Vec::new() };
+            self.sheet.insert(position, MonthPoints { points, items, line: line(row) });
         }
     }
-    sheet
 }
 
 /// Validates the item values a row gave against its post's table, in table order, with
@@ -335,16 +394,45 @@ fn post_items(
 
 /// Reads a KPI export (monthly or quarterly).
 pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings) -> KpiSheet {
-    let mut sheet = KpiSheet::new(table.file.clone());
-    for (row, position, _) in person_rows(table, roster, found) {
+    let mut rows = KpiRows::new(roster, rubric, found);
+    rows.start(table);
+    table.rows.iter().for_each(|row| rows.row(table, row));
+    rows.sheet
+}
+
+/// `kpi`, one row at a time, for `Table::stream`.
+pub struct KpiRows<'a> {
+    roster: &'a Roster,
+    rubric: &'a Rubric,
+    found: &'a mut Findings,
+    mark: (usize, usize),
+    seen: Vec<u64>,
+    pub sheet: KpiSheet,
+}
+
+impl<'a> KpiRows<'a> {
+    pub fn new(roster: &'a Roster, rubric: &'a Rubric, found: &'a mut Findings) -> KpiRows<'a> {
+        KpiRows { mark: found.mark(), roster, rubric, found, seen: Vec::new(), sheet: KpiSheet::new(Arc::from("")) }
+    }
+}
+
+impl super::Rows for KpiRows<'_> {
+    fn start(&mut self, table: &Table) {
+        self.found.rewind(self.mark);
+        self.sheet = KpiSheet::new(table.file.clone());
+        self.seen = vec![0; self.roster.len()];
+    }
+
+    fn row(&mut self, table: &Table, row: &Row) {
+        let found = &mut *self.found;
+        let Some((position, _)) = person_row(table, row, self.roster, &mut self.seen, found) else { return };
         let value = found
             .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", number_fix(m))))
             .flatten();
-        if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, rubric.kpi_max, found)) {
-            sheet.insert(position, KpiValue { kpi, line: line(row) });
+        if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, self.rubric.kpi_max, found)) {
+            self.sheet.insert(position, KpiValue { kpi, line: line(row) });
         }
     }
-    sheet
 }
 
 fn period(table: &Table, row: &Row, found: &mut Findings) -> Option<Period> {
