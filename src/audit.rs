@@ -40,7 +40,7 @@ pub fn cross_checks(rubric: &Rubric, origin: &str, data: &Dataset, within: Optio
         }
     }
 
-    let units: BTreeSet<&str> = data.roster.people.iter().map(|p| p.unit.as_str()).collect();
+    let units: BTreeSet<&str> = data.roster.people.iter().map(|p| p.unit.as_ref()).collect();
     let mut scopes: Vec<(String, &Scope)> = Vec::new();
     for rule in &rubric.awards {
         if let Some(m) = &rule.management {

@@ -15,10 +15,10 @@ fn fixture() -> &'static (Roster, rubric::Rubric) {
 
 fn build_fixture() -> (Roster, rubric::Rubric) {
     let person = |id: &str, post: &str| Person {
-        id: id.to_string(),
-        name: format!("员工{id}"),
-        unit: "营业厅".to_string(),
-        post: post.to_string(),
+        id: id.into(),
+        name: format!("员工{id}").into(),
+        unit: "营业厅".into(),
+        post: post.into(),
         joined: None,
         left: None,
         source: Source { file: "data/roster.csv".into(), line: 2 },

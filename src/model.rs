@@ -156,10 +156,11 @@ pub enum PeriodKind {
 /// One person on the roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
-    pub id: String,
-    pub name: String,
-    pub unit: String,
-    pub post: String,
+    // Shared, not copied: every result line of half a million people names its person.
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub unit: Arc<str>,
+    pub post: Arc<str>,
     pub joined: Option<NaiveDate>,
     /// The last working day.
     pub left: Option<NaiveDate>,
@@ -185,7 +186,7 @@ pub struct Roster {
     pub people: Vec<Person>,
     // Fx, not SipHash: ids come from the workspace's own files, and a year of a large company
     // looks up millions of them.
-    index: FxHashMap<String, usize>,
+    index: FxHashMap<Arc<str>, usize>,
 }
 
 impl Roster {

@@ -204,7 +204,7 @@ impl Canon {
                     Origin::Column(c) => normal(*form, table.cell(row, c)),
                     Origin::Header(i) => normal(*form, Table::cell_at(row, *i)),
                     Origin::RosterName => {
-                        roster.get(&id).map_or_else(|| table.cell(row, "name").to_string(), |p| p.name.clone())
+                        roster.get(&id).map_or_else(|| table.cell(row, "name").to_string(), |p| p.name.to_string())
                     }
                 })
                 .collect();
@@ -290,7 +290,7 @@ fn normal(form: Form, raw: &str) -> String {
     match form {
         Form::Text => raw.to_string(),
         Form::Id if raw.is_empty() => String::new(),
-        Form::Id => values::id(raw).unwrap_or_else(|_| raw.to_string()),
+        Form::Id => values::id(raw).map_or_else(|_| raw.to_string(), |id| id.into_owned()),
         Form::Number => shown(values::number(raw).map(|v| v.map(crate::report::plain))),
         Form::Yuan => shown(values::whole_yuan(raw).map(|v| v.map(crate::report::plain))),
         Form::Date => shown(values::date(raw).map(|v| v.map(|d| d.to_string()))),

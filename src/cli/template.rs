@@ -96,7 +96,7 @@ fn people_columns(people: &[&Person], lang: Lang) -> (Vec<String>, Vec<Vec<Cell>
     let headers = ["id", "name", "unit", "post"].iter().map(|h| label(lang, h)).collect();
     let rows = people
         .iter()
-        .map(|p| vec![Cell::text(&p.id), Cell::text(&p.name), Cell::text(&p.unit), Cell::text(&p.post)])
+        .map(|p| vec![Cell::text(&*p.id), Cell::text(&*p.name), Cell::text(&*p.unit), Cell::text(&*p.post)])
         .collect();
     let mut specs = vec![ColumnSpec::default(); 4];
     specs[0].id = true;

@@ -6,12 +6,13 @@ use crate::model::{CityAwardRow, EventRow, Period, PeriodKind, Source};
 use crate::rubric::{AwardRule, CityNetting, QuotaBase, Rubric, Scope};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Who a person is for the award machinery, in ranking order.
 #[derive(Debug, Clone)]
 pub struct Standing {
-    pub id: String,
-    pub unit: String,
+    pub id: Arc<str>,
+    pub unit: Arc<str>,
     pub management: bool,
     pub active_at_end: bool,
     pub vetoed: bool,
@@ -115,8 +116,8 @@ pub fn fire_rules(
     events: &[EventRow],
 ) -> (Vec<RuleOutcome>, Vec<Vec<AwardLine>>) {
     let mut lines: Vec<Vec<AwardLine>> = vec![Vec::new(); people.len()];
-    let index: std::collections::HashMap<&str, usize> =
-        people.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+    let index: rustc_hash::FxHashMap<&str, usize> =
+        people.iter().enumerate().map(|(i, p)| (p.id.as_ref(), i)).collect();
     let mut outcomes = Vec::new();
     for rule in rubric.awards.iter().filter(|r| r.period == period.kind()) {
         let rows: Vec<&EventRow> = events.iter().filter(|e| fires(rule, period, e)).collect();

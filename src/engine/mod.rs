@@ -12,16 +12,20 @@ use crate::rubric::Rubric;
 use awards::{AwardLine, RuleOutcome, Standing, TrainingOutcome};
 use quota::{Band, Candidate};
 use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap, FxHashSet};
 use scores::{Notes, Scored};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One person's results for a quarter or a year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonResult {
-    pub id: String,
-    pub name: String,
-    pub unit: String,
-    pub post: String,
+    /// The person's position on the roster.
+    pub position: usize,
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub unit: Arc<str>,
+    pub post: Arc<str>,
     pub joined: Option<chrono::NaiveDate>,
     pub left: Option<chrono::NaiveDate>,
     /// The person's roster row.
@@ -65,10 +69,10 @@ pub struct PeriodResult {
 /// One person's line in the monthly bulletin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthPerson {
-    pub id: String,
-    pub name: String,
-    pub unit: String,
-    pub post: String,
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub unit: Arc<str>,
+    pub post: Arc<str>,
     pub entry: Option<MonthPoints>,
     pub rank: Option<u32>,
 }
@@ -111,7 +115,7 @@ impl Trail<'_> {
     fn keeps(self, person: &Person) -> bool {
         match self {
             Trail::None => false,
-            Trail::Of(id) => person.id == id,
+            Trail::Of(id) => *person.id == *id,
             Trail::Everyone => true,
         }
     }
@@ -223,13 +227,13 @@ pub fn quarter(
     let mut notes = Notes::default();
     scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
     let sheets = scores::QuarterSheets::new(period, data, data_dir);
-    let scored: Vec<(&Person, Scored)> = data
+    let scored: Vec<(usize, Scored)> = data
         .roster
         .people
         .iter()
         .enumerate()
         .filter(|(_, p)| p.active_in(period))
-        .map(|(i, p)| (p, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes)))
+        .map(|(i, p)| (i, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes)))
         .collect();
     if !notes.problems.is_empty() {
         return Err(notes.problems);
@@ -262,24 +266,23 @@ pub fn year(
     let mut warnings: Vec<Problem> = quarters.iter_mut().flat_map(|q| std::mem::take(&mut q.warnings)).collect();
     crate::error::sort(&mut warnings);
     warnings.dedup();
-    let scored: Vec<(&Person, Scored)> = data
+    let scored: Vec<(usize, Scored)> = data
         .roster
         .people
         .iter()
-        .filter(|p| p.active_in(period))
-        .map(|p| {
-            let per_quarter: Vec<(Period, Option<Decimal>, Option<Decimal>)> = quarters
-                .iter()
-                .filter_map(|q| q.people.get(p.id.as_str()).map(|s| (q.period, s.points, s.kpi)))
-                .collect();
-            (p, scores::year(&per_quarter, rubric, trail.keeps(p)))
+        .enumerate()
+        .filter(|(_, p)| p.active_in(period))
+        .map(|(i, p)| {
+            let per_quarter: Vec<(Period, Option<Decimal>, Option<Decimal>)> =
+                quarters.iter().filter_map(|q| q.person(i).map(|s| (q.period, s.points, s.kpi))).collect();
+            (i, scores::year(&per_quarter, rubric, trail.keeps(p)))
         })
         .collect();
     let mut result = settle(period, rubric, data, scored, warnings);
     for person in &mut result.people {
         person.quarter_payouts = quarters
             .iter()
-            .map(|q| (q.period, q.people.get(person.id.as_str()).map_or(Decimal::ZERO, |s| s.payout)))
+            .map(|q| (q.period, q.person(person.position).map_or(Decimal::ZERO, |s| s.payout)))
             .collect();
         person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
     }
@@ -293,7 +296,8 @@ struct QuarterSummary {
     period: Period,
     total_payout: Decimal,
     warnings: Vec<Problem>,
-    people: HashMap<String, QuarterOf>,
+    /// By roster position.
+    people: Vec<Option<QuarterOf>>,
 }
 
 /// One person's quarter, as the year uses it.
@@ -305,12 +309,18 @@ struct QuarterOf {
 
 impl QuarterSummary {
     fn of(r: PeriodResult) -> QuarterSummary {
-        let people = r
-            .people
-            .into_iter()
-            .map(|p| (p.id, QuarterOf { points: p.scored.points, kpi: p.scored.kpi, payout: p.payout }))
-            .collect();
+        let mut people: Vec<Option<QuarterOf>> = Vec::new();
+        for p in r.people {
+            if p.position >= people.len() {
+                people.resize_with(p.position + 1, || None);
+            }
+            people[p.position] = Some(QuarterOf { points: p.scored.points, kpi: p.scored.kpi, payout: p.payout });
+        }
         QuarterSummary { period: r.period, total_payout: r.total_payout, warnings: r.warnings, people }
+    }
+
+    fn person(&self, position: usize) -> Option<&QuarterOf> {
+        self.people.get(position).and_then(Option::as_ref)
     }
 }
 
@@ -319,42 +329,47 @@ fn settle(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
-    mut scored: Vec<(&Person, Scored)>,
+    mut scored: Vec<(usize, Scored)>,
     warnings: Vec<Problem>,
 ) -> PeriodResult {
+    let person = |i: usize| &data.roster.people[scored[i].0];
     let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
     let mut order: Vec<usize> = (0..scored.len()).collect();
-    order.sort_by(|&a, &b| listing_key(ranks[a], &scored[a].0.id).cmp(&listing_key(ranks[b], &scored[b].0.id)));
-    // The earliest veto that applies to each person (then by reason), whatever the row order.
-    let mut vetoes: HashMap<&str, &VetoRow> = HashMap::new();
+    order.sort_by(|&a, &b| listing_key(ranks[a], &person(a).id).cmp(&listing_key(ranks[b], &person(b).id)));
+    // The earliest veto that applies to each person (then by reason), whatever the row order;
+    // vetoes and city awards are few, people many: look people up by roster position.
+    let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();
     for v in data.vetoes.iter().filter(|v| period.contains(&v.period)) {
+        let Some(position) = data.roster.position(&v.id) else { continue };
         let earlier = |old: &&VetoRow| (v.period, &v.reason) < (old.period, &old.reason);
-        if vetoes.get(v.id.as_str()).is_none_or(earlier) {
-            vetoes.insert(v.id.as_str(), v);
+        if vetoes.get(&position).is_none_or(earlier) {
+            vetoes.insert(position, v);
         }
     }
     // The period's city awards by person.
-    let mut city: HashMap<&str, Vec<&CityAwardRow>> = HashMap::new();
+    let mut city: FxHashMap<usize, Vec<&CityAwardRow>> = FxHashMap::default();
     for row in data.city_awards.iter().filter(|r| awards::in_period(period, &r.period)) {
-        city.entry(row.id.as_str()).or_default().push(row);
+        if let Some(position) = data.roster.position(&row.id) {
+            city.entry(position).or_default().push(row);
+        }
     }
     let standings: Vec<Standing> = order
         .iter()
         .map(|&i| {
-            let p = scored[i].0;
+            let p = person(i);
             Standing {
                 id: p.id.clone(),
                 unit: p.unit.clone(),
                 management: rubric.is_management(&p.post),
                 active_at_end: p.active_at_end(period),
-                vetoed: vetoes.contains_key(p.id.as_str()),
+                vetoed: vetoes.contains_key(&scored[i].0),
                 rank: ranks[i],
             }
         })
         .collect();
     let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
     let training = awards::training(period, rubric, &standings, &data.events);
-    let trained: HashSet<&str> = training.iter().flat_map(|t| t.cut.taken_ids()).collect();
+    let trained: FxHashSet<&str> = training.iter().flat_map(|t| t.cut.taken_ids()).collect();
     let grade_candidates: Vec<Candidate> = if period.kind() == PeriodKind::Year {
         standings
             .iter()
@@ -370,22 +385,24 @@ fn settle(
     } else {
         Vec::new()
     };
-    let mut grade_of: HashMap<&str, &str> = HashMap::new();
+    let mut grade_of: FxHashMap<&str, &str> = FxHashMap::default();
     for band in &grades {
         for c in &grade_candidates[band.start..band.end] {
-            grade_of.insert(c.id.as_str(), band.name.as_str());
+            grade_of.insert(c.id.as_ref(), band.name.as_str());
         }
     }
     let mut people = Vec::with_capacity(order.len());
-    for (position, &i) in order.iter().enumerate() {
-        let (person, s) = (scored[i].0, std::mem::take(&mut scored[i].1));
-        let mut person_lines = std::mem::take(&mut lines[position]);
-        person_lines.extend(awards::city_lines(city.get(person.id.as_str()).map_or(&[][..], Vec::as_slice)));
+    for (place, &i) in order.iter().enumerate() {
+        let (position, s) = (scored[i].0, std::mem::take(&mut scored[i].1));
+        let person = &data.roster.people[position];
+        let mut person_lines = std::mem::take(&mut lines[place]);
+        person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
         awards::net(&mut person_lines, rubric.city_netting);
         let payout = person_lines.iter().map(|l| l.paid).sum();
-        let standing = &standings[position];
-        let grade = grade_of.get(person.id.as_str()).map(|g| g.to_string());
+        let standing = &standings[place];
+        let grade = grade_of.get(person.id.as_ref()).map(|g| g.to_string());
         people.push(PersonResult {
+            position,
             id: person.id.clone(),
             name: person.name.clone(),
             unit: person.unit.clone(),
@@ -395,10 +412,10 @@ fn settle(
             roster_row: person.source.clone(),
             management: standing.management,
             active_at_end: standing.active_at_end,
-            veto: vetoes.get(person.id.as_str()).map(|v| (*v).clone()),
+            veto: vetoes.get(&position).map(|v| (*v).clone()),
             scored: s,
             rank: standing.rank,
-            training: trained.contains(person.id.as_str()),
+            training: trained.contains(person.id.as_ref()),
             awards: person_lines,
             payout,
             grade,

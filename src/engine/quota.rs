@@ -4,11 +4,12 @@
 use crate::rubric::{QuotaBase, Rounding, Ties};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// A candidate in ranking order: id and rank (equal ranks are ties on every key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
-    pub id: String,
+    pub id: Arc<str>,
     pub rank: u32,
 }
 
@@ -38,7 +39,7 @@ pub struct Cut {
 
 impl Cut {
     pub fn taken_ids(&self) -> impl Iterator<Item = &str> {
-        self.candidates[..self.taken].iter().map(|c| c.id.as_str())
+        self.candidates[..self.taken].iter().map(|c| c.id.as_ref())
     }
 }
 
@@ -58,7 +59,7 @@ pub fn settle(candidates: &[Candidate], position: usize, ties: Ties) -> (usize, 
     let rank = candidates[position - 1].rank;
     let start = candidates.iter().position(|c| c.rank == rank).unwrap_or(position);
     let end = candidates.iter().rposition(|c| c.rank == rank).map_or(position, |e| e + 1);
-    let ids = candidates[start..end].iter().map(|c| c.id.clone()).collect();
+    let ids = candidates[start..end].iter().map(|c| c.id.to_string()).collect();
     match ties {
         Ties::Include => (end, Some(TieAtCut { rank, ids, included: true })),
         Ties::Exclude => (start, Some(TieAtCut { rank, ids, included: false })),
@@ -124,7 +125,7 @@ mod tests {
     }
 
     fn ranked(ranks: &[u32]) -> Vec<Candidate> {
-        ranks.iter().enumerate().map(|(i, &rank)| Candidate { id: format!("p{i}"), rank }).collect()
+        ranks.iter().enumerate().map(|(i, &rank)| Candidate { id: format!("p{i}").into(), rank }).collect()
     }
 
     #[test]

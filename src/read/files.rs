@@ -80,6 +80,7 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
         let Some(id) = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m))) else {
             continue;
         };
+        let id = id.into_owned();
         if let Some(first) = seen.insert(id.clone(), row.line) {
             found.problems.push(table.problem(
                 row,
@@ -109,14 +110,27 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
                 ));
             }
         }
-        people.push(Person { id, name, unit, post, joined, left, source: source(table, row) });
+        people.push(Person {
+            id: id.into(),
+            name: name.into(),
+            unit: unit.into(),
+            post: post.into(),
+            joined,
+            left,
+            source: source(table, row),
+        });
     }
     Roster::new(people)
 }
 
-/// The roster position of a row's id (with a hint when leading zeros were lost).
-fn roster_id(table: &Table, row: &Row, roster: &Roster, found: &mut Findings) -> Option<usize> {
+/// The roster position of a row's id (with a hint when leading zeros were lost). `guess` is
+/// tried first: sheets mostly list people in the roster's order, and a comparison with the
+/// next person is cheaper than a lookup among half a million.
+fn roster_id(table: &Table, row: &Row, roster: &Roster, guess: usize, found: &mut Findings) -> Option<usize> {
     let id = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))?;
+    if roster.people.get(guess).is_some_and(|p| *p.id == *id) {
+        return Some(guess);
+    }
     if let Some(position) = roster.position(&id) {
         return Some(position);
     }
@@ -124,7 +138,7 @@ fn roster_id(table: &Table, row: &Row, roster: &Roster, found: &mut Findings) ->
     let hint = roster
         .people
         .iter()
-        .find(|p| p.id.trim_start_matches('0') == stripped && p.id != id)
+        .find(|p| p.id.trim_start_matches('0') == stripped && *p.id != *id)
         .map(|p| {
             let lost = if p.id.len() > id.len() { "this sheet" } else { "roster.csv" };
             format!(
@@ -140,7 +154,7 @@ fn roster_id(table: &Table, row: &Row, roster: &Roster, found: &mut Findings) ->
 /// Warns when a sheet's name differs from the roster's for the same id.
 fn check_name(table: &Table, row: &Row, person: &Person, found: &mut Findings) {
     let name = table.cell(row, "name");
-    if !name.is_empty() && name != person.name {
+    if !name.is_empty() && name != &*person.name {
         found.warnings.push(Problem::at(
             &table.file,
             row.line,
@@ -200,14 +214,17 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
 
 /// A row of a one-row-per-person sheet: its person's roster position when the id is on the
 /// roster and the person has no earlier row (`seen`), with the name checked against the roster.
+/// `next` is the position after the last row's person: the likely one.
 fn person_row<'r>(
     table: &Table,
     row: &Row,
     roster: &'r Roster,
     seen: &mut [u64],
+    next: &mut usize,
     found: &mut Findings,
 ) -> Option<(usize, &'r Person)> {
-    let position = roster_id(table, row, roster, found)?;
+    let position = roster_id(table, row, roster, *next, found)?;
+    *next = position + 1;
     let person = &roster.people[position];
     first_row(table, row, person, position, seen, found).then(|| {
         check_name(table, row, person, found);
@@ -245,6 +262,7 @@ pub struct PointsRows<'a> {
     /// False when the header already failed: rows are not read.
     usable: bool,
     seen: Vec<u64>,
+    next: usize,
     pub sheet: PointsSheet,
 }
 
@@ -261,6 +279,7 @@ impl<'a> PointsRows<'a> {
             item_columns: Vec::new(),
             usable: false,
             seen: Vec::new(),
+            next: 0,
             sheet: PointsSheet::new(Arc::from("")),
         }
     }
@@ -295,7 +314,10 @@ impl super::Rows for PointsRows<'_> {
             return;
         }
         let (rubric, found) = (self.rubric, &mut *self.found);
-        let Some((position, person)) = person_row(table, row, self.roster, &mut self.seen, found) else { return };
+        let Some((position, person)) = person_row(table, row, self.roster, &mut self.seen, &mut self.next, found)
+        else {
+            return;
+        };
         let problems_before = found.problems.len();
         let total = found
             .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", number_fix(m))))
@@ -407,12 +429,14 @@ pub struct KpiRows<'a> {
     found: &'a mut Findings,
     mark: (usize, usize),
     seen: Vec<u64>,
+    next: usize,
     pub sheet: KpiSheet,
 }
 
 impl<'a> KpiRows<'a> {
     pub fn new(roster: &'a Roster, rubric: &'a Rubric, found: &'a mut Findings) -> KpiRows<'a> {
-        KpiRows { mark: found.mark(), roster, rubric, found, seen: Vec::new(), sheet: KpiSheet::new(Arc::from("")) }
+        let sheet = KpiSheet::new(Arc::from(""));
+        KpiRows { mark: found.mark(), roster, rubric, found, seen: Vec::new(), next: 0, sheet }
     }
 }
 
@@ -425,7 +449,9 @@ impl super::Rows for KpiRows<'_> {
 
     fn row(&mut self, table: &Table, row: &Row) {
         let found = &mut *self.found;
-        let Some((position, _)) = person_row(table, row, self.roster, &mut self.seen, found) else { return };
+        let Some((position, _)) = person_row(table, row, self.roster, &mut self.seen, &mut self.next, found) else {
+            return;
+        };
         let value = found
             .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", number_fix(m))))
             .flatten();
@@ -466,7 +492,7 @@ pub fn city_awards(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<
     let mut out = Vec::new();
     for row in &table.rows {
         let period = period(table, row, found);
-        let person = roster_id(table, row, roster, found).map(|i| &roster.people[i]);
+        let person = roster_id(table, row, roster, 0, found).map(|i| &roster.people[i]);
         let amount = found.check(
             values::whole_yuan(table.cell(row, "amount"))
                 .map_err(|m| table.problem(row, "amount", format!("{m}: write whole yuan in digits, e.g. 150"))),
@@ -485,7 +511,7 @@ pub fn city_awards(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<
         if let (Some(period), Some(person), Some(amount)) = (period, person, amount) {
             out.push(CityAwardRow {
                 period,
-                id: person.id.clone(),
+                id: person.id.to_string(),
                 award: table.cell(row, "award").to_string(),
                 amount,
                 group,
@@ -501,12 +527,12 @@ pub fn vetoes(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<VetoR
     let mut seen = HashSet::new();
     for row in &table.rows {
         let period = period(table, row, found);
-        let person = roster_id(table, row, roster, found).map(|i| &roster.people[i]);
+        let person = roster_id(table, row, roster, 0, found).map(|i| &roster.people[i]);
         if let (Some(period), Some(person)) = (period, person) {
             if seen.insert((period, person.id.clone())) {
                 out.push(VetoRow {
                     period,
-                    id: person.id.clone(),
+                    id: person.id.to_string(),
                     reason: table.cell(row, "reason").to_string(),
                     source: source(table, row),
                 });

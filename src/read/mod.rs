@@ -121,8 +121,7 @@ impl Rows for Keep {
 }
 
 const NUL_MESSAGE: &str = "contains a NUL byte (an .xlsx or UTF-16 file renamed to .csv?): export it as \"CSV UTF-8\", or ingest the workbook itself";
-const BOM_MESSAGE: &str =
-    "starts with a UTF-8 BOM but has bytes that are not UTF-8: re-save the file as \"CSV UTF-8\"";
+const BOM_MESSAGE: &str = "starts with a UTF-8 BOM but has bytes that are not UTF-8: re-save the file as \"CSV UTF-8\"";
 const NEITHER_MESSAGE: &str =
     "has bytes that are neither UTF-8 nor GBK/GB18030: save it as \"CSV UTF-8\" or \"CSV (逗号分隔)\"";
 

@@ -119,13 +119,12 @@ pub fn date(cell: &str) -> Result<Option<NaiveDate>, String> {
 }
 
 /// An employee id, kept as text. Rejects ids a spreadsheet has already turned into numbers.
-pub fn id(cell: &str) -> Result<String, String> {
+pub fn id(cell: &str) -> Result<std::borrow::Cow<'_, str>, String> {
     let text = half_width(cell);
     if text.is_empty() {
         return Err("the id is blank: give the 工号, or delete the row".to_string());
     }
-    let upper = text.to_ascii_uppercase();
-    if let Some((mantissa, exponent)) = upper.split_once('E') {
+    if let Some((mantissa, exponent)) = text.split_once(['E', 'e']) {
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
         if digits(mantissa) && digits(exponent.trim_start_matches(['+', '-'])) {
             return Err(format!(
@@ -133,7 +132,7 @@ pub fn id(cell: &str) -> Result<String, String> {
             ));
         }
     }
-    Ok(text.into_owned())
+    Ok(text)
 }
 
 #[cfg(test)]

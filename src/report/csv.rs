@@ -69,7 +69,7 @@ pub fn flatten(report: &Report) -> Flat {
 }
 
 /// The cells every listing starts with: rank, id, name, unit, post.
-fn identity(rank: Option<u32>, texts: [&String; 4]) -> Vec<Cell> {
+fn identity(rank: Option<u32>, texts: [&str; 4]) -> Vec<Cell> {
     std::iter::once(Cell::count(rank)).chain(texts.into_iter().map(Cell::text)).collect()
 }
 
@@ -81,7 +81,7 @@ fn month(m: &MonthResult) -> Flat {
         .people
         .iter()
         .map(|p| {
-            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
+            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
             for item in &m.item_names {
                 let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| *v);
                 row.push(Cell::plain(value));
@@ -126,7 +126,7 @@ fn period(r: &PeriodResult) -> Flat {
         .people
         .iter()
         .map(|p| {
-            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
+            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
             row.extend([
                 Cell::flag(p.management),
                 Cell::flag(p.active_at_end),
@@ -188,8 +188,8 @@ pub fn lines(r: &PeriodResult) -> Flat {
         .flat_map(|p| {
             p.awards.iter().map(|l| {
                 vec![
-                    Cell::text(&p.id),
-                    Cell::text(&p.name),
+                    Cell::text(&*p.id),
+                    Cell::text(&*p.name),
                     Cell::text(&l.award),
                     Cell::text(match l.source {
                         LineSource::District => "district",

@@ -60,7 +60,7 @@ pub fn explain(report: &Report, rubric: &Rubric, id: &str, lang: Lang) -> Option
 }
 
 fn month(m: &MonthResult, id: &str, lang: Lang) -> Option<Explanation> {
-    let p = m.people.iter().find(|p| p.id == id)?;
+    let p = m.people.iter().find(|p| *p.id == *id)?;
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
     let mut steps = vec![step("person", format!("{} {}, {} {}", p.id, p.name, p.unit, p.post), vec![])];
     match &p.entry {
@@ -96,7 +96,7 @@ fn month(m: &MonthResult, id: &str, lang: Lang) -> Option<Explanation> {
         format!("{} {}", l("部门平均积分", "department mean"), score_text(m.mean, m.decimals)),
         vec![],
     ));
-    Some(Explanation { period: m.period.to_string(), id: p.id.clone(), name: p.name.clone(), steps })
+    Some(Explanation { period: m.period.to_string(), id: p.id.to_string(), name: p.name.to_string(), steps })
 }
 
 /// An exact value as it is, or cut to 6 decimals with "…" when it does not end sooner
@@ -125,7 +125,7 @@ fn aggregate_text(a: &Aggregate, what: &str, decimals: u32, lang: Lang) -> Strin
 }
 
 fn name_of(r: &PeriodResult, id: &str) -> String {
-    r.people.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| format!("{} {}", p.id, p.name))
+    r.people.iter().find(|p| *p.id == *id).map_or_else(|| id.to_string(), |p| format!("{} {}", p.id, p.name))
 }
 
 /// Where a person stands against a cut: candidate position, quota arithmetic, cut-off, tie.
@@ -203,7 +203,7 @@ fn not_candidate(p: &PersonResult, staff_only: bool, in_scope: bool, lang: Lang)
 }
 
 fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Explanation> {
-    let p = r.people.iter().find(|p| p.id == id)?;
+    let p = r.people.iter().find(|p| *p.id == *id)?;
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
     let d = r.decimals;
     let mut steps = Vec::new();
@@ -492,7 +492,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         let mut text = text;
         for b in r.grades.iter().filter_map(|b| b.tie.as_ref().map(|t| (b, t))) {
             let (band, tie) = b;
-            if tie.ids.contains(&p.id) {
+            if tie.ids.iter().any(|i| **i == *p.id) {
                 let what = if tie.included {
                     l("并列者全部纳入", "the tied are all included")
                 } else {
@@ -518,7 +518,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         );
     }
     steps.push(step("payout", payout, vec![]));
-    Some(Explanation { period: r.period.to_string(), id: p.id.clone(), name: p.name.clone(), steps })
+    Some(Explanation { period: r.period.to_string(), id: p.id.to_string(), name: p.name.to_string(), steps })
 }
 
 pub fn render_text(e: &Explanation, lang: Lang) -> String {

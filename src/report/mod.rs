@@ -68,8 +68,8 @@ pub fn mask_name(name: &str) -> String {
 /// Prepares a monthly bulletin for the notice board: masked names, no IDs.
 pub fn mask_month(m: &mut crate::engine::MonthResult) {
     for p in &mut m.people {
-        p.name = mask_name(&p.name);
-        p.id = String::new();
+        p.name = mask_name(&p.name).into();
+        p.id = "".into();
     }
 }
 

@@ -33,8 +33,10 @@ pub fn render(report: &Report, lang: Lang) -> String {
 }
 
 /// The cells every listing starts with: rank, id, name, unit, post.
-fn identity(rank: Option<u32>, texts: [&String; 4]) -> Vec<String> {
-    std::iter::once(rank.map(|r| r.to_string()).unwrap_or_default()).chain(texts.into_iter().cloned()).collect()
+fn identity(rank: Option<u32>, texts: [&str; 4]) -> Vec<String> {
+    std::iter::once(rank.map(|r| r.to_string()).unwrap_or_default())
+        .chain(texts.into_iter().map(str::to_string))
+        .collect()
 }
 
 fn month(m: &MonthResult, lang: Lang) -> String {
@@ -46,7 +48,7 @@ fn month(m: &MonthResult, lang: Lang) -> String {
     headers.push(l("积分", "Points"));
     let mut t = new_table(headers);
     for p in &m.people {
-        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
+        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
         for item in &m.item_names {
             let v = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| plain(*v));
             row.push(v.unwrap_or_default());
@@ -149,7 +151,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         if !p.active_at_end {
             lines.push(l("期末不在岗", "not active at end"));
         }
-        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post]);
+        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
         row.extend([
             score_text(p.scored.points, r.decimals),
             score_text(p.scored.kpi, r.decimals),

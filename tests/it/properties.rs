@@ -549,10 +549,10 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
             .map(|(line, &i)| {
                 let p = &s.people[i];
                 Person {
-                    id: id_of(i),
-                    name: format!("员工{}", i + 1),
-                    unit: p.unit.to_string(),
-                    post: p.post.to_string(),
+                    id: id_of(i).into(),
+                    name: format!("员工{}", i + 1).into(),
+                    unit: p.unit.into(),
+                    post: p.post.into(),
                     joined: p.joined,
                     left: p.left,
                     source: src("data/roster.csv", line + 2),
@@ -722,7 +722,7 @@ fn expected_candidates(s: &Scenario, result: &PeriodResult, scope: &[&str], staf
                 && in_scope(scope, s.people[i].unit)
                 && p.scored.score.is_some()
         })
-        .map(|p| p.id.clone())
+        .map(|p| p.id.to_string())
         .collect();
     let at_end = (0..s.people.len()).filter(|&i| s.active_at_end(i, &period) && in_scope(scope, s.people[i].unit));
     let base = match s.rubric.base {
@@ -744,12 +744,12 @@ fn check_cut(
     staff_only: bool,
 ) -> Result<(), TestCaseError> {
     let (expected, base) = expected_candidates(s, result, scope, staff_only);
-    let got: Vec<String> = cut.candidates.iter().map(|c| c.id.clone()).collect();
+    let got: Vec<String> = cut.candidates.iter().map(|c| c.id.to_string()).collect();
     prop_assert_eq!(&got, &expected, "{}: candidates", what);
     prop_assert_eq!(cut.base, base, "{}: base ({})", what, s.rubric.base);
     let quota = quota_of(share, base, s.rubric.rounding);
     prop_assert_eq!(cut.quota, quota, "{}: quota of {} × {}", what, share, base);
-    let by_id: HashMap<&str, &PersonResult> = result.people.iter().map(|p| (p.id.as_str(), p)).collect();
+    let by_id: HashMap<&str, &PersonResult> = result.people.iter().map(|p| (p.id.as_ref(), p)).collect();
     let keys: Vec<Vec<Option<Decimal>>> =
         expected.iter().map(|id| key(by_id[id.as_str()], s.rubric.tie_break)).collect();
     let n = keys.len();
@@ -843,7 +843,7 @@ fn check_quotas(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
     // Each person's training flag is exactly the training cut's taken set.
     let trained: BTreeSet<&str> = result.training.as_ref().map(|t| t.cut.taken_ids().collect()).unwrap_or_default();
     for p in &result.people {
-        prop_assert_eq!(p.training, trained.contains(p.id.as_str()), "{} training", p.id);
+        prop_assert_eq!(p.training, trained.contains(p.id.as_ref()), "{} training", p.id);
     }
     Ok(())
 }
@@ -870,7 +870,7 @@ fn check_lines(s: &Scenario, result: &PeriodResult, period_kind: &str) -> Result
             if !staff.is_empty() || !management.is_empty() {
                 recipients += 1;
             }
-            let want_staff = if taken.contains(p.id.as_str()) { fired } else { 0 };
+            let want_staff = if taken.contains(p.id.as_ref()) { fired } else { 0 };
             prop_assert_eq!(staff.len(), want_staff, "{} staff lines of {}", key, p.id);
             if !staff.is_empty() {
                 prop_assert!(s.active_at_end(i, &period), "{}: {} not active at end", key, p.id);
