@@ -214,33 +214,40 @@ impl Workspace {
             Some(w) => w.months().contains(p) || w.quarters().contains(p),
         };
         // The monthly files are the bulk of the data: each is streamed into its sheet, row by
-        // row, never held whole.
-        for (name, month) in self.period_files("points", &mut found) {
-            if wanted(&month) {
-                let keep_items = within.is_some_and(|p| p.kind() == crate::model::PeriodKind::Month);
-                let mark = found.mark();
-                let mut rows = files::PointsRows::new(&data.roster, rubric, keep_items, &mut found);
-                let read = self.stream(&name, files::POINTS, &mut rows);
-                let sheet = rows.sheet;
-                if let Some(problems) = self.streamed(read, mark, &mut found) {
-                    found.problems.extend(problems);
-                } else {
-                    data.points.insert(month, sheet);
-                }
-            }
-        }
-        for (name, p) in self.period_files("kpi", &mut found) {
-            if wanted(&p) {
-                let mark = found.mark();
-                let mut rows = files::KpiRows::new(&data.roster, rubric, &mut found);
-                let read = self.stream(&name, files::KPI, &mut rows);
-                let sheet = rows.sheet;
-                if let Some(problems) = self.streamed(read, mark, &mut found) {
-                    found.problems.extend(problems);
-                } else if matches!(p, Period::Quarter { .. }) {
-                    data.kpi_quarterly.insert(p, sheet);
-                } else {
-                    data.kpi_monthly.insert(p, sheet);
+        // row, never held whole; independent of each other, they are read in parallel.
+        let keep_items = within.is_some_and(|p| p.kind() == crate::model::PeriodKind::Month);
+        let mut jobs: Vec<(String, Period)> = self.period_files("points", &mut found).into_iter().collect();
+        jobs.extend(self.period_files("kpi", &mut found));
+        jobs.retain(|(_, p)| wanted(p));
+        let roster = &data.roster;
+        let read = parallel(&jobs, |(name, _)| {
+            let mut found = Findings { files: 1, ..Findings::default() };
+            let sheet = if name.starts_with("points/") {
+                let mut rows = files::PointsRows::new(roster, rubric, keep_items, &mut found);
+                let read = self.stream(name, files::POINTS, &mut rows);
+                read.map(|_| Sheet::Points(rows.sheet))
+            } else {
+                let mut rows = files::KpiRows::new(roster, rubric, &mut found);
+                let read = self.stream(name, files::KPI, &mut rows);
+                read.map(|_| Sheet::Kpi(rows.sheet))
+            };
+            (found, sheet)
+        });
+        for ((_, period), (file_found, sheet)) in jobs.into_iter().zip(read) {
+            found.files += file_found.files;
+            match sheet {
+                // The file's own problem says it all: what its rows found is left out.
+                Err(problems) => found.problems.extend(problems),
+                Ok(sheet) => {
+                    found.problems.extend(file_found.problems);
+                    found.warnings.extend(file_found.warnings);
+                    match sheet {
+                        Sheet::Points(s) => drop(data.points.insert(period, s)),
+                        Sheet::Kpi(s) if matches!(period, Period::Quarter { .. }) => {
+                            drop(data.kpi_quarterly.insert(period, s))
+                        }
+                        Sheet::Kpi(s) => drop(data.kpi_monthly.insert(period, s)),
+                    }
                 }
             }
         }
@@ -274,18 +281,6 @@ impl Workspace {
         let path = self.data_dir().join(relative);
         let open = || std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn std::io::Read>);
         Table::stream(&self.display(relative), &open, columns, &self.config.columns.aliases, rows).map(drop)
-    }
-
-    /// Counts a streamed file; when it could not be read, undoes what its rows found (the
-    /// file's own problem says it all) and returns that problem.
-    fn streamed(
-        &self,
-        read: std::result::Result<(), Vec<Problem>>,
-        mark: (usize, usize),
-        found: &mut Findings,
-    ) -> Option<Vec<Problem>> {
-        found.files += 1;
-        read.err().inspect(|_| found.rewind(mark))
     }
 
     /// Reads and parses one data file; `None` when an optional file is absent or it cannot
@@ -371,6 +366,39 @@ impl Workspace {
         }
         out
     }
+}
+
+/// A monthly file read into its sheet.
+enum Sheet {
+    Points(crate::model::PointsSheet),
+    Kpi(crate::model::KpiSheet),
+}
+
+/// `f` over every job, on as many threads as there are cores (at most one per job); the
+/// results in the jobs' order, so that nothing depends on which thread finished first.
+fn parallel<J: Sync, R: Send>(jobs: &[J], f: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    if threads <= 1 {
+        return jobs.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break out };
+                        out.push((i, f(job)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A period's data and the warnings reading it raised.

@@ -48,12 +48,19 @@ pub struct Aggregate {
 }
 
 /// A person's scores for one quarter or year, and — when their trail is kept for `explain`
-/// — the steps behind them (`inputs`, `points_calc`, `kpi_calc`; empty otherwise).
+/// — the steps behind them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scored {
     pub points: Option<Decimal>,
     pub kpi: Option<Decimal>,
     pub score: Option<Decimal>,
+    /// Boxed: absent for all but the person explained, so it costs everyone else 8 bytes.
+    pub steps: Option<Box<Steps>>,
+}
+
+/// How a person's scores were computed, for `explain`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Steps {
     pub inputs: Vec<Input>,
     pub points_calc: Option<Aggregate>,
     pub kpi_calc: Option<Aggregate>,
@@ -298,7 +305,7 @@ pub fn quarter(
     let kpis = collect(person, position, &sheets.kpi, Measure::Kpi, |v| (v.kpi, v.line), rubric, record, notes);
     let points = aggregate(points.as_slice(), false, decimals, trail);
     let kpi = aggregate(kpis.as_slice(), false, decimals, trail);
-    combine(points, kpi, inputs, rubric)
+    combine(points, kpi, inputs, rubric, trail)
 }
 
 /// A person's annual scores from their quarterly ones (SPEC § 4 "Year").
@@ -324,7 +331,7 @@ pub fn year(quarters: &[(Period, Option<Decimal>, Option<Decimal>)], rubric: &Ru
     let sum = rubric.score.annual_points == AnnualPoints::Sum;
     let points = aggregate(points.as_slice(), sum, decimals, trail);
     let kpi = aggregate(kpis.as_slice(), false, decimals, trail);
-    combine(points, kpi, inputs, rubric)
+    combine(points, kpi, inputs, rubric, trail)
 }
 
 type Aggregated = (Option<Decimal>, Option<Aggregate>);
@@ -334,6 +341,7 @@ fn combine(
     (kpi, kpi_calc): Aggregated,
     inputs: Vec<Input>,
     rubric: &Rubric,
+    trail: bool,
 ) -> Scored {
     let score_exact = match (points, kpi) {
         (Some(p), Some(k)) => Some(p * rubric.score.points_weight + k * rubric.score.kpi_weight),
@@ -343,10 +351,7 @@ fn combine(
         points,
         kpi,
         score: score_exact.map(|s| round_half_up(s, rubric.score.decimals)),
-        inputs,
-        points_calc,
-        kpi_calc,
-        score_exact,
+        steps: trail.then(|| Box::new(Steps { inputs, points_calc, kpi_calc, score_exact })),
     }
 }
 

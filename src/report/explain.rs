@@ -6,7 +6,7 @@ use super::table::quota_arithmetic;
 use super::{plain, score_text, yuan, Lang};
 use crate::engine::awards::{LineSource, Part};
 use crate::engine::quota::Cut;
-use crate::engine::scores::{Aggregate, Measure};
+use crate::engine::scores::{Aggregate, Measure, Steps};
 use crate::engine::{MonthResult, PeriodResult, PersonResult, Report};
 use crate::model::PeriodKind;
 use crate::rubric::{MissingMonth, Rubric};
@@ -225,12 +225,14 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         }
     );
     steps.push(step("person", who, vec![p.roster_row.to_string()]));
+    let none = Steps::default();
+    let trail = p.scored.steps.as_deref().unwrap_or(&none);
 
     for (measure, topic, label, calc) in [
-        (Measure::Points, "points", l("积分", "points"), &p.scored.points_calc),
-        (Measure::Kpi, "kpi", l("绩效", "KPI"), &p.scored.kpi_calc),
+        (Measure::Points, "points", l("积分", "points"), &trail.points_calc),
+        (Measure::Kpi, "kpi", l("绩效", "KPI"), &trail.kpi_calc),
     ] {
-        for input in p.scored.inputs.iter().filter(|i| i.measure == measure) {
+        for input in trail.inputs.iter().filter(|i| i.measure == measure) {
             let text = match (input.missing, input.value) {
                 (false, Some(v)) => format!("{} {label} {}", input.period, plain(v)),
                 (true, Some(v)) => format!(
@@ -264,7 +266,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
             }
         }
     }
-    if let (Some(exact), Some(score)) = (p.scored.score_exact, p.scored.score) {
+    if let (Some(exact), Some(score)) = (trail.score_exact, p.scored.score) {
         steps.push(step(
             "score",
             format!(
