@@ -200,6 +200,43 @@ impl Workspace {
     /// Reads every data file (`within: None`) or those a period needs, collecting every
     /// problem and warning. Fails early only when the roster itself cannot be used.
     pub fn read(&self, rubric: &Rubric, within: Option<&Period>) -> Result<(Dataset, Findings)> {
+        let (mut data, mut found) = self.read_base()?;
+        self.read_sheets(rubric, within, &mut data, &mut found);
+        Ok((data, found))
+    }
+
+    /// Reads what every period needs but no monthly file: the roster, events, city awards
+    /// and vetoes. A year reads its quarters' points and KPI files with `load_quarter`, one
+    /// quarter at a time, so that memory grows with people and not with months.
+    pub fn load_base(&self) -> Result<Loaded> {
+        let (data, mut found) = self.read_base()?;
+        if !found.problems.is_empty() {
+            crate::error::sort(&mut found.problems);
+            return Err(Error::Problems(found.problems));
+        }
+        Ok(Loaded { data, warnings: found.warnings })
+    }
+
+    /// Reads one quarter's points and KPI files into `data` (in place of any it held).
+    pub fn load_quarter(
+        &self,
+        rubric: &Rubric,
+        quarter: &Period,
+        data: &mut Dataset,
+        warnings: &mut Vec<Problem>,
+    ) -> std::result::Result<(), Vec<Problem>> {
+        let mut found = Findings::default();
+        self.read_sheets(rubric, Some(quarter), data, &mut found);
+        warnings.append(&mut found.warnings);
+        if found.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(found.problems)
+        }
+    }
+
+    /// The roster (failing early when it cannot be used), events, city awards and vetoes.
+    fn read_base(&self) -> Result<(Dataset, Findings)> {
         let mut found = Findings::default();
         let roster = match self.table("roster.csv", files::ROSTER, true, &mut found) {
             Some(t) => files::roster(&t, &mut found),
@@ -209,6 +246,24 @@ impl Workspace {
             return Err(Error::Problems(found.problems));
         }
         let mut data = Dataset { roster, ..Dataset::default() };
+        if let Some(t) = self.table("events.csv", files::EVENTS, false, &mut found) {
+            data.events = files::events(&t, &mut found);
+        }
+        if let Some(t) = self.table("city-awards.csv", files::CITY_AWARDS, false, &mut found) {
+            data.city_awards = files::city_awards(&t, &data.roster, &mut found);
+        }
+        if let Some(t) = self.table("vetoes.csv", files::VETOES, false, &mut found) {
+            data.vetoes = files::vetoes(&t, &data.roster, &mut found);
+        }
+        Ok((data, found))
+    }
+
+    /// Reads the points and KPI files of a period (or all of them) into `data`'s sheets, in
+    /// place of any it held.
+    fn read_sheets(&self, rubric: &Rubric, within: Option<&Period>, data: &mut Dataset, found: &mut Findings) {
+        data.points.clear();
+        data.kpi_monthly.clear();
+        data.kpi_quarterly.clear();
         let wanted = |p: &Period| match within {
             None => true,
             Some(w) => w.months().contains(p) || w.quarters().contains(p),
@@ -216,8 +271,8 @@ impl Workspace {
         // The monthly files are the bulk of the data: each is streamed into its sheet, row by
         // row, never held whole; independent of each other, they are read in parallel.
         let keep_items = within.is_some_and(|p| p.kind() == crate::model::PeriodKind::Month);
-        let mut jobs: Vec<(String, Period)> = self.period_files("points", &mut found).into_iter().collect();
-        jobs.extend(self.period_files("kpi", &mut found));
+        let mut jobs: Vec<(String, Period)> = self.period_files("points", found).into_iter().collect();
+        jobs.extend(self.period_files("kpi", found));
         jobs.retain(|(_, p)| wanted(p));
         let roster = &data.roster;
         let read = parallel(&jobs, |(name, _)| {
@@ -264,16 +319,6 @@ impl Workspace {
                 ));
             }
         }
-        if let Some(t) = self.table("events.csv", files::EVENTS, false, &mut found) {
-            data.events = files::events(&t, &mut found);
-        }
-        if let Some(t) = self.table("city-awards.csv", files::CITY_AWARDS, false, &mut found) {
-            data.city_awards = files::city_awards(&t, &data.roster, &mut found);
-        }
-        if let Some(t) = self.table("vetoes.csv", files::VETOES, false, &mut found) {
-            data.vetoes = files::vetoes(&t, &data.roster, &mut found);
-        }
-        Ok((data, found))
     }
 
     /// Streams one data file (listed in its folder, so present) into `rows`.

@@ -4,8 +4,9 @@
 use super::{output, Context, Format, Global};
 use crate::engine::{self, Report, Trail};
 use crate::error::{Error, Problem, Result};
-use crate::model::Period;
+use crate::model::{Period, PeriodKind};
 use crate::report::{self, csv::Encoding};
+use crate::workspace::Loaded;
 
 pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
     require_output_for_xlsx(global)?;
@@ -23,9 +24,17 @@ pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
 /// `trail` names whose scoring steps to keep (`explain`).
 pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Context, Report, Vec<Problem>)> {
     let ctx = Context::resolve(global)?;
-    let loaded = ctx.workspace.load(&ctx.rubric, &period)?;
-    let mut result = engine::run(&period, &ctx.rubric, &loaded.data, &ctx.workspace.config.data, trail)?;
-    let mut warnings = loaded.warnings;
+    let (ws, rubric, data_dir) = (&ctx.workspace, &ctx.rubric, &ctx.workspace.config.data);
+    let (mut result, mut warnings) = if period.kind() == PeriodKind::Year {
+        // A year reads its monthly files a quarter at a time (see `engine::year_loading`).
+        let Loaded { mut data, mut warnings } = ws.load_base()?;
+        let load = |q: &Period, data: &mut _| ws.load_quarter(rubric, q, data, &mut warnings);
+        let year = engine::year_loading(&period, rubric, &mut data, data_dir, trail, load)?;
+        (Report::Period(Box::new(year)), warnings)
+    } else {
+        let loaded = ws.load(rubric, &period)?;
+        (engine::run(&period, rubric, &loaded.data, data_dir, trail)?, loaded.warnings)
+    };
     let engine_warnings = match &mut result {
         Report::Month(m) => &mut m.warnings,
         Report::Period(p) => &mut p.warnings,
@@ -59,7 +68,7 @@ fn render(global: &Global, ctx: &Context, result: &Report) -> Result<Vec<u8>> {
         Format::Json => report::json::render(result).into_bytes(),
         Format::Csv => {
             let default = if global.output.is_some() { Encoding::Utf8Bom } else { Encoding::Utf8 };
-            report::csv::write(&report::csv::flatten(result), global.encoding.unwrap_or(default))
+            report::csv::write_report(result, global.encoding.unwrap_or(default))
                 .map_err(|m| Error::one("csv output", m))?
         }
         Format::Xlsx => report::xlsx::report(result).map_err(|m| Error::one("xlsx output", m))?,

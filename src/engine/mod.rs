@@ -250,13 +250,59 @@ pub fn year(
     data_dir: &str,
     trail: Trail<'_>,
 ) -> Result<PeriodResult, Vec<Problem>> {
-    // Each quarter through the same pipeline, kept only as what the year needs of it: every
-    // person's points, KPI and payout (four full quarters of half a million people would not fit).
+    let quarters = period.quarters().iter().map(|q| summary(q, rubric, data, data_dir)).collect();
+    year_of_quarters(period, rubric, data, trail, quarters)
+}
+
+/// `year`, with each quarter's points and KPI sheets put into `data` by `load` just before
+/// that quarter is scored (replacing the last quarter's): a year of half a million people then
+/// holds one quarter of sheets at a time. When any quarter's files have problems, those are
+/// all returned, as when every file is read first.
+pub fn year_loading(
+    period: &Period,
+    rubric: &Rubric,
+    data: &mut Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+    mut load: impl FnMut(&Period, &mut Dataset) -> Result<(), Vec<Problem>>,
+) -> Result<PeriodResult, Vec<Problem>> {
+    let mut reading = Vec::new();
+    let mut quarters = Vec::new();
+    for q in period.quarters() {
+        match load(&q, data) {
+            Ok(()) => quarters.push(summary(&q, rubric, data, data_dir)),
+            Err(p) => reading.extend(p),
+        }
+    }
+    data.points.clear();
+    data.kpi_monthly.clear();
+    data.kpi_quarterly.clear();
+    if !reading.is_empty() {
+        crate::error::sort(&mut reading);
+        return Err(reading);
+    }
+    year_of_quarters(period, rubric, data, trail, quarters)
+}
+
+/// A quarter through the same pipeline, kept only as what the year needs of it: every
+/// person's points, KPI and payout (four full quarters of half a million people would not fit).
+fn summary(q: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<QuarterSummary, Vec<Problem>> {
+    quarter(q, rubric, data, data_dir, Trail::None).map(QuarterSummary::of)
+}
+
+/// The year from its quarters: annual scores, ranking, year rules and grades.
+fn year_of_quarters(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    trail: Trail<'_>,
+    results: Vec<Result<QuarterSummary, Vec<Problem>>>,
+) -> Result<PeriodResult, Vec<Problem>> {
     let mut quarters: Vec<QuarterSummary> = Vec::new();
     let mut problems = Vec::new();
-    for q in period.quarters() {
-        match quarter(&q, rubric, data, data_dir, Trail::None) {
-            Ok(r) => quarters.push(QuarterSummary::of(r)),
+    for r in results {
+        match r {
+            Ok(q) => quarters.push(q),
             Err(p) => problems.extend(p),
         }
     }

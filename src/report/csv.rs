@@ -62,10 +62,25 @@ pub struct Flat {
 }
 
 pub fn flatten(report: &Report) -> Flat {
+    let (headers, rows) = listing(report);
+    Flat { headers, rows: rows.collect() }
+}
+
+/// A report's header and its rows, made one at a time: written as CSV, half a million
+/// people never exist as cells all at once.
+type Listing<'a> = (Vec<String>, Box<dyn Iterator<Item = Vec<Cell>> + 'a>);
+
+fn listing(report: &Report) -> Listing<'_> {
     match report {
         Report::Month(m) => month(m),
         Report::Period(p) => period(p),
     }
+}
+
+/// Writes a report's listing as CSV bytes, row by row.
+pub fn write_report(report: &Report, encoding: Encoding) -> Result<Vec<u8>, String> {
+    let (headers, rows) = listing(report);
+    write_rows(&headers, rows, encoding)
 }
 
 /// The cells every listing starts with: rank, id, name, unit, post.
@@ -73,27 +88,23 @@ fn identity(rank: Option<u32>, texts: [&str; 4]) -> Vec<Cell> {
     std::iter::once(Cell::count(rank)).chain(texts.into_iter().map(Cell::text)).collect()
 }
 
-fn month(m: &MonthResult) -> Flat {
+fn month(m: &MonthResult) -> Listing<'_> {
     let mut headers: Vec<String> = ["rank", "id", "name", "unit", "post"].map(String::from).to_vec();
     headers.extend(m.item_names.iter().cloned());
     headers.push("points".into());
-    let rows = m
-        .people
-        .iter()
-        .map(|p| {
-            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
-            for item in &m.item_names {
-                let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| *v);
-                row.push(Cell::plain(value));
-            }
-            row.push(Cell::plain(p.entry.as_ref().map(|e| e.points)));
-            row
-        })
-        .collect();
-    Flat { headers, rows }
+    let rows = m.people.iter().map(|p| {
+        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
+        for item in &m.item_names {
+            let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| *v);
+            row.push(Cell::plain(value));
+        }
+        row.push(Cell::plain(p.entry.as_ref().map(|e| e.points)));
+        row
+    });
+    (headers, Box::new(rows))
 }
 
-fn period(r: &PeriodResult) -> Flat {
+fn period(r: &PeriodResult) -> Listing<'_> {
     let year = r.period.kind() == PeriodKind::Year;
     let mut headers: Vec<String> = [
         "rank",
@@ -122,41 +133,37 @@ fn period(r: &PeriodResult) -> Flat {
     if year {
         headers.push("year_payout".into());
     }
-    let rows = r
-        .people
-        .iter()
-        .map(|p| {
-            let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
-            row.extend([
-                Cell::flag(p.management),
-                Cell::flag(p.active_at_end),
-                Cell::flag(p.veto.is_some()),
-                Cell::score(p.scored.points, r.decimals),
-                Cell::score(p.scored.kpi, r.decimals),
-                Cell::score(p.scored.score, r.decimals),
-                Cell::flag(p.training),
-            ]);
-            if year {
-                row.push(p.grade.as_deref().map_or(Cell::Empty, Cell::text));
-            }
-            for rule in &r.rules {
-                let paid: Decimal = p
-                    .awards
-                    .iter()
-                    .filter(|l| l.source == LineSource::District && l.award == rule.key)
-                    .map(|l| l.paid)
-                    .sum();
-                row.push(Cell::money(paid));
-            }
-            row.push(Cell::money(p.payout));
-            row.extend(p.quarter_payouts.iter().map(|(_, v)| Cell::money(*v)));
-            if let Some(y) = p.year_payout {
-                row.push(Cell::money(y));
-            }
-            row
-        })
-        .collect();
-    Flat { headers, rows }
+    let rows = r.people.iter().map(move |p| {
+        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
+        row.extend([
+            Cell::flag(p.management),
+            Cell::flag(p.active_at_end),
+            Cell::flag(p.veto.is_some()),
+            Cell::score(p.scored.points, r.decimals),
+            Cell::score(p.scored.kpi, r.decimals),
+            Cell::score(p.scored.score, r.decimals),
+            Cell::flag(p.training),
+        ]);
+        if year {
+            row.push(p.grade.as_deref().map_or(Cell::Empty, Cell::text));
+        }
+        for rule in &r.rules {
+            let paid: Decimal = p
+                .awards
+                .iter()
+                .filter(|l| l.source == LineSource::District && l.award == rule.key)
+                .map(|l| l.paid)
+                .sum();
+            row.push(Cell::money(paid));
+        }
+        row.push(Cell::money(p.payout));
+        row.extend(p.quarter_payouts.iter().map(|(_, v)| Cell::money(*v)));
+        if let Some(y) = p.year_payout {
+            row.push(Cell::money(y));
+        }
+        row
+    });
+    (headers, Box::new(rows))
 }
 
 /// One row per award rule of a quarter or year: what it did (the XLSX "rules" sheet).
@@ -218,11 +225,22 @@ pub enum Encoding {
 
 /// Writes flat rows as CSV bytes in the given encoding.
 pub fn write(flat: &Flat, encoding: Encoding) -> Result<Vec<u8>, String> {
+    write_rows(&flat.headers, flat.rows.iter(), encoding)
+}
+
+fn write_rows<R: AsRef<[Cell]>>(
+    headers: &[String],
+    rows: impl Iterator<Item = R>,
+    encoding: Encoding,
+) -> Result<Vec<u8>, String> {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     let io = |e: ::csv::Error| e.to_string();
-    w.write_record(flat.headers.iter().map(|h| guard_formula(h).into_owned())).map_err(io)?;
-    for row in &flat.rows {
-        w.write_record(row.iter().map(|c| c.as_csv().into_owned())).map_err(io)?;
+    w.write_record(headers.iter().map(|h| guard_formula(h).as_bytes().to_vec())).map_err(io)?;
+    for row in rows {
+        for cell in row.as_ref() {
+            w.write_field(cell.as_csv().as_bytes()).map_err(io)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(io)?;
     }
     let utf8 = w.into_inner().map_err(|e| e.to_string())?;
     match encoding {
