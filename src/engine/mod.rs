@@ -379,9 +379,11 @@ fn settle(
     warnings: Vec<Problem>,
 ) -> PeriodResult {
     let person = |i: usize| &data.roster.people[scored[i].0];
-    let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
-    let mut order: Vec<usize> = (0..scored.len()).collect();
-    order.sort_by(|&a, &b| listing_key(ranks[a], &person(a).id).cmp(&listing_key(ranks[b], &person(b).id)));
+    let (ranks, mut order) = scores::rank_order(&scored, |(_, s)| s, &rubric.tie_break);
+    // Ranked people first, already in rank order (so the sort below only orders ties by id).
+    order.extend((0..scored.len()).filter(|&i| ranks[i].is_none()));
+    let id_order = data.roster.id_order();
+    order.sort_unstable_by_key(|&i| (ranks[i].is_none(), ranks[i].unwrap_or(0), id_order[scored[i].0]));
     // The earliest veto that applies to each person (then by reason), whatever the row order;
     // vetoes and city awards are few, people many: look people up by roster position.
     let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();

@@ -261,9 +261,23 @@ pub struct PointsRows<'a> {
     item_columns: Vec<(Arc<str>, usize)>,
     /// False when the header already failed: rows are not read.
     usable: bool,
+    /// Per points table of the rubric, how its items map to the sheet's item columns.
+    tables: Vec<TableColumns>,
+    /// The current row's value in each item column (reused from row to row).
+    given: Vec<Option<Decimal>>,
     seen: Vec<u64>,
     next: usize,
     pub sheet: PointsSheet,
+}
+
+/// How one points table's items sit in a sheet, worked out once from its header.
+struct TableColumns {
+    /// For each item of the table (regular then bonus), the item column giving it.
+    columns: Vec<Option<usize>>,
+    /// For each item of the table, whether it is a bonus item (blank means 0).
+    bonus: Vec<bool>,
+    /// For each item column, whether the table has that item.
+    has: Vec<bool>,
 }
 
 impl<'a> PointsRows<'a> {
@@ -278,6 +292,8 @@ impl<'a> PointsRows<'a> {
             names,
             item_columns: Vec::new(),
             usable: false,
+            tables: Vec::new(),
+            given: Vec::new(),
             seen: Vec::new(),
             next: 0,
             sheet: PointsSheet::new(Arc::from("")),
@@ -299,6 +315,18 @@ impl super::Rows for PointsRows<'_> {
             .filter_map(|name| found.check(table.item_column(name)).flatten().map(|i| (self.names[name].clone(), i)))
             .collect();
         self.usable = found.problems.len() == before;
+        let names = &self.item_columns;
+        self.tables = self
+            .rubric
+            .points
+            .tables
+            .iter()
+            .map(|t| TableColumns {
+                columns: t.all_items().map(|i| names.iter().position(|(n, _)| **n == *i.name)).collect(),
+                bonus: t.all_items().map(|i| t.bonus.iter().any(|b| b.name == i.name)).collect(),
+                has: names.iter().map(|(n, _)| t.all_items().any(|i| *i.name == **n)).collect(),
+            })
+            .collect();
         if self.usable && !table.has("points") && self.item_columns.is_empty() {
             found.problems.push(Problem::at(
                 &table.file,
@@ -322,30 +350,33 @@ impl super::Rows for PointsRows<'_> {
         let total = found
             .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", number_fix(m))))
             .flatten();
-        let mut given = Vec::new();
+        self.given.clear();
         for (name, index) in &self.item_columns {
             match values::number(Table::cell_at(row, *index)) {
-                Ok(Some(v)) => given.push((name.clone(), v)),
-                Ok(None) => {}
-                Err(m) => found.problems.push(table.problem(row, name, number_fix(m))),
+                Ok(v) => self.given.push(v),
+                Err(m) => {
+                    self.given.push(None);
+                    found.problems.push(table.problem(row, name, number_fix(m)));
+                }
             }
         }
         if found.problems.len() > problems_before {
             return;
         }
-        let items = if given.is_empty() {
-            Vec::new()
+        let by_items = self.given.iter().any(Option::is_some);
+        let (sum, items) = if by_items {
+            let post_items = PostItems { keep: self.keep_items, names: &self.item_columns, given: &self.given };
+            post_items.read(table, row, person, rubric, &self.tables, found)
         } else {
-            post_items(table, row, person, rubric, &given, &self.names, found)
+            (Decimal::ZERO, Vec::new())
         };
         if found.problems.len() > problems_before {
             return;
         }
-        let points = match (total, items.is_empty()) {
-            (None, true) => return,
-            (Some(t), true) => t,
-            (total, false) => {
-                let sum: Decimal = items.iter().map(|(_, v)| *v).sum();
+        let points = match (total, by_items) {
+            (None, false) => return,
+            (Some(t), false) => t,
+            (total, true) => {
                 if let Some(t) = total.filter(|t| *t != sum) {
                     found.problems.push(table.problem(
                         row,
@@ -358,60 +389,81 @@ impl super::Rows for PointsRows<'_> {
             }
         };
         if in_range(table, row, "points", points, rubric.points_ceiling(&person.post), found) {
-            let items = if self.keep_items { items } else { Vec::new() };
             self.sheet.insert(position, MonthPoints { points, items, line: line(row) });
         }
     }
 }
 
-/// Validates the item values a row gave against its post's table, in table order, with
-/// blank bonus items as 0. Any problem is pushed; the returned list is then not used.
-fn post_items(
-    table: &Table,
-    row: &Row,
-    person: &Person,
-    rubric: &Rubric,
-    given: &[(Arc<str>, Decimal)],
-    names: &HashMap<String, Arc<str>>,
-    found: &mut Findings,
-) -> Vec<(Arc<str>, Decimal)> {
-    let Some(post_table) = rubric.table_for(&person.post) else {
-        found.problems.push(Problem::at(
-            &table.file,
-            row.line,
-            format!(
-                "{} ({}) has no points table in the rubric: give `points` instead of items",
-                person.id, person.post
-            ),
-        ));
-        return Vec::new();
-    };
-    for (name, _) in given {
-        if !post_table.all_items().any(|i| *i.name == **name) {
-            found.problems.push(table.problem(
-                row,
-                name,
-                format!("is not an item of the {} table: leave it blank", person.post),
-            ));
-        }
-    }
-    let mut out = Vec::new();
-    for item in post_table.all_items() {
-        let bonus = post_table.bonus.iter().any(|b| b.name == item.name);
-        match given.iter().find(|(n, _)| **n == *item.name) {
-            Some((name, v)) => {
-                in_range(table, row, &item.name, *v, item.max, found);
-                out.push((name.clone(), *v));
-            }
-            None if bonus => out.push((names[&item.name].clone(), Decimal::ZERO)),
-            None => found.problems.push(Problem::at(
+/// The item values a row gave (`given`, one per item column of `names`).
+struct PostItems<'r> {
+    /// Whether to return the items themselves (the month bulletin), or only their sum.
+    keep: bool,
+    names: &'r [(Arc<str>, usize)],
+    given: &'r [Option<Decimal>],
+}
+
+impl PostItems<'_> {
+    /// Validates the values against the person's post table, in table order, with blank
+    /// bonus items as 0: their sum and (with `keep`) the items. Any problem is pushed; the
+    /// result is then not used.
+    fn read(
+        &self,
+        table: &Table,
+        row: &Row,
+        person: &Person,
+        rubric: &Rubric,
+        tables: &[TableColumns],
+        found: &mut Findings,
+    ) -> (Decimal, Vec<(Arc<str>, Decimal)>) {
+        let none = (Decimal::ZERO, Vec::new());
+        let Some(t) = rubric.points.tables.iter().position(|t| t.posts.iter().any(|p| **p == *person.post)) else {
+            found.problems.push(Problem::at(
                 &table.file,
                 row.line,
-                format!("item {} is blank: give every item of the {} table, or only the total", item.name, person.post),
-            )),
+                format!(
+                    "{} ({}) has no points table in the rubric: give `points` instead of items",
+                    person.id, person.post
+                ),
+            ));
+            return none;
+        };
+        let (post_table, columns) = (&rubric.points.tables[t], &tables[t]);
+        for (c, (name, _)) in self.names.iter().enumerate() {
+            if self.given[c].is_some() && !columns.has[c] {
+                found.problems.push(table.problem(
+                    row,
+                    name,
+                    format!("is not an item of the {} table: leave it blank", person.post),
+                ));
+            }
         }
+        let (mut sum, mut items) = (Decimal::ZERO, Vec::new());
+        for (k, item) in post_table.all_items().enumerate() {
+            match columns.columns[k].and_then(|c| self.given[c].map(|v| (c, v))) {
+                Some((c, v)) => {
+                    in_range(table, row, &item.name, v, item.max, found);
+                    sum += v;
+                    if self.keep {
+                        items.push((self.names[c].0.clone(), v));
+                    }
+                }
+                None if columns.bonus[k] => {
+                    if self.keep {
+                        items.push((Arc::from(item.name.as_str()), Decimal::ZERO));
+                    }
+                }
+                None => found.problems.push(Problem::at(
+                    &table.file,
+                    row.line,
+                    format!(
+                        "item {} is blank: give every item of the {} table, or only the total",
+                        item.name, person.post
+                    ),
+                )),
+            }
+        }
+        (sum, items)
     }
-    out
 }
 
 /// Reads a KPI export (monthly or quarterly).
