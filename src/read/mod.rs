@@ -57,7 +57,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), (usize, Stri
 /// Names where an undecodable (or NUL) byte sits: `file:line: column X:` from its byte
 /// offset. Reads the file again up to there, keeping only its first line and the current one.
 fn encoding_problem(file: &str, open: &Open<'_>, offset: u64, message: &str) -> Problem {
-    let (mut line, mut header, mut current) = (1u64, Vec::new(), Vec::new());
+    let (mut line, mut header, mut column) = (1u64, Vec::new(), 0usize);
+    // Commas and line breaks inside a quoted cell neither separate columns nor end the row.
+    let (mut quoted, mut at_cell_start, mut just_closed) = (false, true, false);
     let mut at = 0u64;
     if let Ok(mut reader) = open() {
         let mut chunk = vec![0u8; 64 * 1024];
@@ -71,19 +73,31 @@ fn encoding_problem(file: &str, open: &Open<'_>, offset: u64, message: &str) -> 
                     break 'read;
                 }
                 at += 1;
+                if line == 1 && b != b'\n' {
+                    header.push(b);
+                }
+                if b == b'"' && quoted {
+                    quoted = false;
+                    just_closed = true;
+                } else if b == b'"' && (at_cell_start || just_closed) {
+                    // A cell's opening quote, or the second quote of a `""` pair.
+                    quoted = true;
+                    just_closed = false;
+                } else {
+                    just_closed = false;
+                }
                 if b == b'\n' {
                     line += 1;
-                    current.clear();
-                } else if line == 1 {
-                    header.push(b);
-                } else {
-                    // Only the commas matter: they say which column the byte is in.
-                    current.extend((b == b',').then_some(b));
                 }
+                if !quoted && b == b',' {
+                    column += 1;
+                } else if !quoted && b == b'\n' {
+                    column = 0;
+                }
+                at_cell_start = !quoted && matches!(b, b',' | b'\n' | b'\r');
             }
         }
     }
-    let column = if line == 1 { header.iter().filter(|&&b| b == b',').count() } else { current.len() };
     let header_bytes = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
     let header = decode(header_bytes)
         .ok()
@@ -216,8 +230,10 @@ impl Quotes {
         cut
     }
 
+    /// At the end of the text: the line where a quoted cell that never closes opened. A
+    /// quote pending at the very end closes its cell (there is no second quote to pair it).
     fn unclosed(&self) -> Option<u64> {
-        (self.quoted || self.pending_quote).then_some(self.opened_at)
+        (self.quoted && !self.pending_quote).then_some(self.opened_at)
     }
 }
 

@@ -10,4 +10,5 @@ mod hardening;
 mod properties;
 mod quarter;
 mod spreadsheets;
+mod streaming;
 mod support;
