@@ -183,7 +183,8 @@ impl Person {
 /// `people` is how every sheet finds their row.
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
-    pub people: Vec<Person>,
+    /// Shared: every result of a period points at its person instead of copying them.
+    pub people: Vec<Arc<Person>>,
     // Fx, not SipHash: ids come from the workspace's own files, and a year of a large company
     // looks up millions of them.
     index: FxHashMap<Arc<str>, usize>,
@@ -195,6 +196,7 @@ impl Roster {
     /// Builds the roster; the caller has already rejected duplicate ids.
     pub fn new(people: Vec<Person>) -> Roster {
         let index = people.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
+        let people = people.into_iter().map(Arc::new).collect();
         Roster { people, index, id_order: Default::default() }
     }
 
@@ -215,7 +217,7 @@ impl Roster {
     }
 
     pub fn get(&self, id: &str) -> Option<&Person> {
-        self.index.get(id).map(|&i| &self.people[i])
+        self.index.get(id).map(|&i| &*self.people[i])
     }
 
     /// A person's position on the roster.

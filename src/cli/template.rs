@@ -14,6 +14,7 @@ use crate::report::{self, Lang};
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 pub fn run(global: &Global, kind: Kind, period: Option<&str>) -> Result<()> {
     require_output_for_xlsx(global)?;
@@ -106,8 +107,8 @@ fn people_columns(people: &[&Person], lang: Lang) -> (Vec<String>, Vec<Vec<Cell>
 /// A month's points sheet: the item columns of the listed people's post tables (greyed for
 /// those whose table lacks the item), then `points` (the total, for people given one
 /// number) and `note`.
-fn points_sheet(month: &Period, everyone: &[Person], rubric: &Rubric, lang: Lang) -> Sheet {
-    let people: Vec<&Person> = everyone.iter().filter(|p| p.active_in(month)).collect();
+fn points_sheet(month: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang: Lang) -> Sheet {
+    let people: Vec<&Person> = everyone.iter().map(|p| &**p).filter(|p| p.active_in(month)).collect();
     let tables: Vec<_> = people.iter().map(|p| rubric.table_for(&p.post)).collect();
     let items: Vec<(String, Decimal)> = rubric
         .item_names()
@@ -141,8 +142,8 @@ fn points_sheet(month: &Period, everyone: &[Person], rubric: &Rubric, lang: Lang
 }
 
 /// A KPI sheet for a month or a quarter.
-fn kpi_sheet(period: &Period, everyone: &[Person], rubric: &Rubric, lang: Lang) -> Sheet {
-    let people: Vec<&Person> = everyone.iter().filter(|p| p.active_in(period)).collect();
+fn kpi_sheet(period: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang: Lang) -> Sheet {
+    let people: Vec<&Person> = everyone.iter().map(|p| &**p).filter(|p| p.active_in(period)).collect();
     let (mut headers, mut rows, mut columns) = people_columns(&people, lang);
     headers.push(label(lang, "kpi"));
     columns.push(ColumnSpec { id: false, max: Some(rubric.kpi_max) });
@@ -154,8 +155,8 @@ fn kpi_sheet(period: &Period, everyone: &[Person], rubric: &Rubric, lang: Lang) 
 
 /// The roster as it is, everyone on it: a person left out would be dropped on re-import,
 /// and earlier periods still need them.
-fn roster_sheet(everyone: &[Person], lang: Lang) -> Sheet {
-    let people: Vec<&Person> = everyone.iter().collect();
+fn roster_sheet(everyone: &[Arc<Person>], lang: Lang) -> Sheet {
+    let people: Vec<&Person> = everyone.iter().map(|p| &**p).collect();
     let (mut headers, mut rows, columns) = people_columns(&people, lang);
     headers.extend([label(lang, "joined"), label(lang, "left")]);
     for (row, p) in rows.iter_mut().zip(&people) {

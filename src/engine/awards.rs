@@ -2,7 +2,7 @@
 //! Pure functions over ranked people and the period's event rows.
 
 use super::quota::{self, Candidate, Cut};
-use crate::model::{CityAwardRow, EventRow, Period, PeriodKind, Source};
+use crate::model::{CityAwardRow, EventRow, Period, PeriodKind, Person, Source};
 use crate::rubric::{AwardRule, CityNetting, QuotaBase, Rubric, Scope};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -10,9 +10,8 @@ use std::sync::Arc;
 
 /// Who a person is for the award machinery, in ranking order.
 #[derive(Debug, Clone)]
-pub struct Standing {
-    pub id: Arc<str>,
-    pub unit: Arc<str>,
+pub struct Standing<'a> {
+    pub person: &'a Arc<Person>,
     pub management: bool,
     pub active_at_end: bool,
     pub vetoed: bool,
@@ -38,12 +37,13 @@ pub enum Part {
 /// One award line for one person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AwardLine {
-    /// The rule key, or the city award's name.
-    pub award: String,
-    pub name: String,
+    /// The rule key, or the city award's name. Shared by every line of a rule (a rule can
+    /// pay a hundred thousand people).
+    pub award: Arc<str>,
+    pub name: Arc<str>,
     pub source: LineSource,
     pub part: Part,
-    pub group: Option<String>,
+    pub group: Option<Arc<str>>,
     pub amount: Decimal,
     /// What the district pays on this line after netting.
     pub paid: Decimal,
@@ -89,7 +89,7 @@ fn in_scope(scope: &Scope, unit: &str, rubric: &Rubric) -> bool {
 
 /// The base a quota is taken of (SPEC § 4 "Awards").
 fn base(kind: QuotaBase, people: &[Standing], scope: &Scope, candidates: usize, rubric: &Rubric) -> usize {
-    let at_end = people.iter().filter(|p| p.active_at_end && in_scope(scope, &p.unit, rubric));
+    let at_end = people.iter().filter(|p| p.active_at_end && in_scope(scope, &p.person.unit, rubric));
     match kind {
         QuotaBase::Headcount => at_end.count(),
         QuotaBase::Staff => at_end.filter(|p| !p.management).count(),
@@ -102,8 +102,11 @@ fn base(kind: QuotaBase, people: &[Standing], scope: &Scope, candidates: usize, 
 fn candidates(people: &[Standing], scope: &Scope, staff_only: bool, rubric: &Rubric) -> Vec<Candidate> {
     people
         .iter()
-        .filter(|p| p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, &p.unit, rubric))
-        .filter_map(|p| p.rank.map(|rank| Candidate { id: p.id.clone(), rank }))
+        .enumerate()
+        .filter(|(_, p)| {
+            p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, &p.person.unit, rubric)
+        })
+        .filter_map(|(place, p)| p.rank.map(|rank| Candidate { person: p.person.clone(), rank, place }))
         .collect()
 }
 
@@ -116,8 +119,6 @@ pub fn fire_rules(
     events: &[EventRow],
 ) -> (Vec<RuleOutcome>, Vec<Vec<AwardLine>>) {
     let mut lines: Vec<Vec<AwardLine>> = vec![Vec::new(); people.len()];
-    let index: rustc_hash::FxHashMap<&str, usize> =
-        people.iter().enumerate().map(|(i, p)| (p.id.as_ref(), i)).collect();
     let mut outcomes = Vec::new();
     for rule in rubric.awards.iter().filter(|r| r.period == period.kind()) {
         let rows: Vec<&EventRow> = events.iter().filter(|e| fires(rule, period, e)).collect();
@@ -132,14 +133,16 @@ pub fn fire_rules(
             quota::select(c, staff.share, rubric.quota.base, b, rubric.quota.rounding, rubric.quota.ties)
         });
         let mut recipients = BTreeSet::new();
+        let (key, name): (Arc<str>, Arc<str>) = (rule.key.as_str().into(), rule.name.as_str().into());
+        let group: Option<Arc<str>> = rule.group.as_deref().map(Arc::from);
         for firing in 0..fired {
             let origin = rows[firing.min(rows.len() - 1)].source.clone();
             let line = |part: Part, amount: Decimal| AwardLine {
-                award: rule.key.clone(),
-                name: rule.name.clone(),
+                award: key.clone(),
+                name: name.clone(),
                 source: LineSource::District,
                 part,
-                group: rule.group.clone(),
+                group: group.clone(),
                 amount,
                 paid: amount,
                 superseded_by: None,
@@ -147,18 +150,16 @@ pub fn fire_rules(
             };
             if let Some(m) = &rule.management {
                 for (i, p) in people.iter().enumerate() {
-                    if p.management && p.active_at_end && !p.vetoed && in_scope(&m.scope, &p.unit, rubric) {
+                    if p.management && p.active_at_end && !p.vetoed && in_scope(&m.scope, &p.person.unit, rubric) {
                         lines[i].push(line(Part::Management, m.amount));
                         recipients.insert(i);
                     }
                 }
             }
             if let (Some(staff), Some(cut)) = (&rule.staff, &cut) {
-                for id in cut.taken_ids() {
-                    if let Some(&i) = index.get(id) {
-                        lines[i].push(line(Part::Staff, staff.amount));
-                        recipients.insert(i);
-                    }
+                for i in cut.taken_places() {
+                    lines[i].push(line(Part::Staff, staff.amount));
+                    recipients.insert(i);
                 }
             }
         }
@@ -207,11 +208,11 @@ pub fn city_lines(rows: &[&CityAwardRow]) -> Vec<AwardLine> {
     let mut lines: Vec<AwardLine> = rows
         .iter()
         .map(|r| AwardLine {
-            award: r.award.clone(),
-            name: r.award.clone(),
+            award: r.award.as_str().into(),
+            name: r.award.as_str().into(),
             source: LineSource::City,
             part: Part::City,
-            group: Some(r.group.clone()),
+            group: Some(r.group.as_str().into()),
             amount: r.amount,
             paid: Decimal::ZERO,
             superseded_by: None,
@@ -228,9 +229,9 @@ pub fn city_lines(rows: &[&CityAwardRow]) -> Vec<AwardLine> {
 /// district line in the group pays 0 and names what superseded it. Lines without a group
 /// are paid in full; city lines are never paid by the district.
 pub fn net(lines: &mut [AwardLine], netting: CityNetting) {
-    let groups: BTreeSet<String> = lines.iter().filter_map(|l| l.group.clone()).collect();
+    let groups: BTreeSet<Arc<str>> = lines.iter().filter_map(|l| l.group.clone()).collect();
     for group in groups {
-        let in_group = |l: &AwardLine| l.group.as_deref() == Some(group.as_str());
+        let in_group = |l: &AwardLine| l.group.as_deref() == Some(&*group);
         let best_city = lines
             .iter()
             .filter(|l| in_group(l) && l.source == LineSource::City)
@@ -247,7 +248,7 @@ pub fn net(lines: &mut [AwardLine], netting: CityNetting) {
         }
         let Some(w) = winner else { continue };
         let d = lines[w].amount;
-        let (c, city_name) = best_city.unwrap_or((Decimal::ZERO, String::new()));
+        let (c, city_name) = best_city.unwrap_or((Decimal::ZERO, Arc::from("")));
         let paid = match netting {
             CityNetting::TopUp => (d - c).max(Decimal::ZERO),
             CityNetting::Skip if d > c => d,
@@ -260,10 +261,10 @@ pub fn net(lines: &mut [AwardLine], netting: CityNetting) {
             }
             if i == w {
                 l.paid = paid;
-                l.superseded_by = (paid.is_zero() && !d.is_zero()).then(|| city_name.clone());
+                l.superseded_by = (paid.is_zero() && !d.is_zero()).then(|| city_name.to_string());
             } else {
                 l.paid = Decimal::ZERO;
-                l.superseded_by = Some(winner_key.clone());
+                l.superseded_by = Some(winner_key.to_string());
             }
         }
     }
@@ -283,7 +284,7 @@ mod tests {
             name: award.into(),
             source,
             part: if source == LineSource::City { Part::City } else { Part::Staff },
-            group: group.map(String::from),
+            group: group.map(Arc::from),
             amount: d(amount),
             paid: if source == LineSource::City { Decimal::ZERO } else { d(amount) },
             superseded_by: None,
@@ -292,7 +293,7 @@ mod tests {
     }
 
     fn paid(lines: &[AwardLine]) -> Vec<(String, Decimal, Option<String>)> {
-        lines.iter().map(|l| (l.award.clone(), l.paid, l.superseded_by.clone())).collect()
+        lines.iter().map(|l| (l.award.to_string(), l.paid, l.superseded_by.clone())).collect()
     }
 
     #[test]

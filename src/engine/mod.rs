@@ -12,7 +12,7 @@ use crate::rubric::Rubric;
 use awards::{AwardLine, RuleOutcome, Standing, TrainingOutcome};
 use quota::{Band, Candidate};
 use rust_decimal::Decimal;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use scores::{Notes, Scored};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,14 +22,8 @@ use std::sync::Arc;
 pub struct PersonResult {
     /// The person's position on the roster.
     pub position: usize,
-    pub id: Arc<str>,
-    pub name: Arc<str>,
-    pub unit: Arc<str>,
-    pub post: Arc<str>,
-    pub joined: Option<chrono::NaiveDate>,
-    pub left: Option<chrono::NaiveDate>,
-    /// The person's roster row.
-    pub roster_row: crate::model::Source,
+    /// The person as the roster has them (id, name, unit, post, dates, roster row).
+    pub person: Arc<Person>,
     pub management: bool,
     pub active_at_end: bool,
     /// The veto that applies to this period, if any.
@@ -144,7 +138,7 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
     // such rows too, so the bulletin shows them).
     let has_row = |position: usize| sheet.is_some_and(|rows| rows.contains(position));
     let (positions, people): (Vec<usize>, Vec<&Person>) =
-        data.roster.people.iter().enumerate().filter(|(i, p)| p.active_in(period) || has_row(*i)).unzip();
+        data.roster.people.iter().map(|p| &**p).enumerate().filter(|(i, p)| p.active_in(period) || has_row(*i)).unzip();
     let entries: Vec<Option<MonthPoints>> = positions.iter().map(|&i| sheet.and_then(|s| s.get(i)).cloned()).collect();
     let as_scored: Vec<Scored> =
         entries.iter().map(|e| Scored { score: e.as_ref().map(|m| m.points), ..Scored::default() }).collect();
@@ -406,8 +400,7 @@ fn settle(
         .map(|&i| {
             let p = person(i);
             Standing {
-                id: p.id.clone(),
-                unit: p.unit.clone(),
+                person: p,
                 management: rubric.is_management(&p.post),
                 active_at_end: p.active_at_end(period),
                 vetoed: vetoes.contains_key(&scored[i].0),
@@ -417,12 +410,16 @@ fn settle(
         .collect();
     let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
     let training = awards::training(period, rubric, &standings, &data.events);
-    let trained: FxHashSet<&str> = training.iter().flat_map(|t| t.cut.taken_ids()).collect();
+    let mut trained = vec![false; standings.len()];
+    for place in training.iter().flat_map(|t| t.cut.taken_places()) {
+        trained[place] = true;
+    }
     let grade_candidates: Vec<Candidate> = if period.kind() == PeriodKind::Year {
         standings
             .iter()
-            .filter(|s| s.active_at_end && !s.vetoed)
-            .filter_map(|s| s.rank.map(|rank| Candidate { id: s.id.clone(), rank }))
+            .enumerate()
+            .filter(|(_, s)| s.active_at_end && !s.vetoed)
+            .filter_map(|(place, s)| s.rank.map(|rank| Candidate { person: s.person.clone(), rank, place }))
             .collect()
     } else {
         Vec::new()
@@ -433,10 +430,10 @@ fn settle(
     } else {
         Vec::new()
     };
-    let mut grade_of: FxHashMap<&str, &str> = FxHashMap::default();
+    let mut grade_of: Vec<Option<&str>> = vec![None; standings.len()];
     for band in &grades {
         for c in &grade_candidates[band.start..band.end] {
-            grade_of.insert(c.id.as_ref(), band.name.as_str());
+            grade_of[c.place] = Some(band.name.as_str());
         }
     }
     let mut people = Vec::with_capacity(order.len());
@@ -448,22 +445,16 @@ fn settle(
         awards::net(&mut person_lines, rubric.city_netting);
         let payout = person_lines.iter().map(|l| l.paid).sum();
         let standing = &standings[place];
-        let grade = grade_of.get(person.id.as_ref()).map(|g| g.to_string());
+        let grade = grade_of[place].map(str::to_string);
         people.push(PersonResult {
             position,
-            id: person.id.clone(),
-            name: person.name.clone(),
-            unit: person.unit.clone(),
-            post: person.post.clone(),
-            joined: person.joined,
-            left: person.left,
-            roster_row: person.source.clone(),
+            person: person.clone(),
             management: standing.management,
             active_at_end: standing.active_at_end,
             veto: vetoes.get(&position).map(|v| (*v).clone()),
             scored: s,
             rank: standing.rank,
-            training: trained.contains(person.id.as_ref()),
+            training: trained[place],
             awards: person_lines,
             payout,
             grade,
@@ -473,7 +464,7 @@ fn settle(
     }
     let mut paid: HashMap<&str, Decimal> = HashMap::new();
     for line in people.iter().flat_map(|p| &p.awards).filter(|l| l.source == awards::LineSource::District) {
-        *paid.entry(line.award.as_str()).or_default() += line.paid;
+        *paid.entry(&*line.award).or_default() += line.paid;
     }
     for rule in &mut rules {
         rule.paid = paid.get(rule.key.as_str()).copied().unwrap_or_default();

@@ -9,8 +9,16 @@ use std::sync::Arc;
 /// A candidate in ranking order: id and rank (equal ranks are ties on every key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
-    pub id: Arc<str>,
+    pub person: Arc<crate::model::Person>,
     pub rank: u32,
+    /// The person's place in the period's listing (the standings the candidates come from).
+    pub place: usize,
+}
+
+impl Candidate {
+    pub fn id(&self) -> &str {
+        &self.person.id
+    }
 }
 
 /// People tied across a cut-off and what the tie rule did with them.
@@ -38,8 +46,13 @@ pub struct Cut {
 }
 
 impl Cut {
+    /// The places (see `Candidate::place`) of the candidates taken.
+    pub fn taken_places(&self) -> impl Iterator<Item = usize> + '_ {
+        self.candidates[..self.taken].iter().map(|c| c.place)
+    }
+
     pub fn taken_ids(&self) -> impl Iterator<Item = &str> {
-        self.candidates[..self.taken].iter().map(|c| c.id.as_ref())
+        self.candidates[..self.taken].iter().map(|c| c.id().as_ref())
     }
 }
 
@@ -59,7 +72,7 @@ pub fn settle(candidates: &[Candidate], position: usize, ties: Ties) -> (usize, 
     let rank = candidates[position - 1].rank;
     let start = candidates.iter().position(|c| c.rank == rank).unwrap_or(position);
     let end = candidates.iter().rposition(|c| c.rank == rank).map_or(position, |e| e + 1);
-    let ids = candidates[start..end].iter().map(|c| c.id.to_string()).collect();
+    let ids = candidates[start..end].iter().map(|c| c.id().to_string()).collect();
     match ties {
         Ties::Include => (end, Some(TieAtCut { rank, ids, included: true })),
         Ties::Exclude => (start, Some(TieAtCut { rank, ids, included: false })),
@@ -125,7 +138,16 @@ mod tests {
     }
 
     fn ranked(ranks: &[u32]) -> Vec<Candidate> {
-        ranks.iter().enumerate().map(|(i, &rank)| Candidate { id: format!("p{i}").into(), rank }).collect()
+        let person = |i: usize| crate::model::Person {
+            id: format!("p{i}").into(),
+            name: "".into(),
+            unit: "".into(),
+            post: "".into(),
+            joined: None,
+            left: None,
+            source: crate::model::Source { file: "roster.csv".into(), line: i as u64 + 2 },
+        };
+        ranks.iter().enumerate().map(|(i, &rank)| Candidate { person: Arc::new(person(i)), rank, place: i }).collect()
     }
 
     #[test]

@@ -225,7 +225,7 @@ fn person_row<'r>(
 ) -> Option<(usize, &'r Person)> {
     let position = roster_id(table, row, roster, *next, found)?;
     *next = position + 1;
-    let person = &roster.people[position];
+    let person: &Person = &roster.people[position];
     first_row(table, row, person, position, seen, found).then(|| {
         check_name(table, row, person, found);
         (position, person)

@@ -134,7 +134,7 @@ fn period(r: &PeriodResult) -> Listing<'_> {
         headers.push("year_payout".into());
     }
     let rows = r.people.iter().map(move |p| {
-        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
+        let mut row = identity(p.rank, [&p.person.id, &p.person.name, &p.person.unit, &p.person.post].map(|t| &**t));
         row.extend([
             Cell::flag(p.management),
             Cell::flag(p.active_at_end),
@@ -151,7 +151,7 @@ fn period(r: &PeriodResult) -> Listing<'_> {
             let paid: Decimal = p
                 .awards
                 .iter()
-                .filter(|l| l.source == LineSource::District && l.award == rule.key)
+                .filter(|l| l.source == LineSource::District && *l.award == *rule.key)
                 .map(|l| l.paid)
                 .sum();
             row.push(Cell::money(paid));
@@ -195,9 +195,9 @@ pub fn lines(r: &PeriodResult) -> Flat {
         .flat_map(|p| {
             p.awards.iter().map(|l| {
                 vec![
-                    Cell::text(&*p.id),
-                    Cell::text(&*p.name),
-                    Cell::text(&l.award),
+                    Cell::text(&*p.person.id),
+                    Cell::text(&*p.person.name),
+                    Cell::text(&*l.award),
                     Cell::text(match l.source {
                         LineSource::District => "district",
                         LineSource::City => "city",

@@ -125,13 +125,16 @@ fn aggregate_text(a: &Aggregate, what: &str, decimals: u32, lang: Lang) -> Strin
 }
 
 fn name_of(r: &PeriodResult, id: &str) -> String {
-    r.people.iter().find(|p| *p.id == *id).map_or_else(|| id.to_string(), |p| format!("{} {}", p.id, p.name))
+    r.people
+        .iter()
+        .find(|p| *p.person.id == *id)
+        .map_or_else(|| id.to_string(), |p| format!("{} {}", p.person.id, p.person.name))
 }
 
 /// Where a person stands against a cut: candidate position, quota arithmetic, cut-off, tie.
 fn cut_text(r: &PeriodResult, cut: &Cut, p: &PersonResult, lang: Lang) -> String {
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
-    let position = cut.candidates.iter().position(|c| c.id == p.id);
+    let position = cut.candidates.iter().position(|c| c.id() == &*p.person.id);
     let mut text = format!(
         "{} {} ({} = {})",
         l("名额", "quota"),
@@ -156,7 +159,7 @@ fn cut_text(r: &PeriodResult, cut: &Cut, p: &PersonResult, lang: Lang) -> String
             text,
             "; {} {} ({} {})",
             l("名额线上最后一人", "the last place taken is"),
-            name_of(r, &last.id),
+            name_of(r, &last.id()),
             l("名次", "rank"),
             last.rank
         );
@@ -203,16 +206,16 @@ fn not_candidate(p: &PersonResult, staff_only: bool, in_scope: bool, lang: Lang)
 }
 
 fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Explanation> {
-    let p = r.people.iter().find(|p| *p.id == *id)?;
+    let p = r.people.iter().find(|p| *p.person.id == *id)?;
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
     let d = r.decimals;
     let mut steps = Vec::new();
     let role = if p.management { l("管理岗", "management") } else { l("员工", "staff") };
-    let mut who = format!("{} {}, {} {} ({role})", p.id, p.name, p.unit, p.post);
-    if let Some(j) = p.joined {
+    let mut who = format!("{} {}, {} {} ({role})", p.person.id, p.person.name, p.person.unit, p.person.post);
+    if let Some(j) = p.person.joined {
         let _ = write!(who, "; {} {j}", l("入职", "joined"));
     }
-    if let Some(left) = p.left {
+    if let Some(left) = p.person.left {
         let _ = write!(who, "; {} {left}", l("离职(最后工作日)", "left (last day)"));
     }
     let _ = write!(
@@ -224,7 +227,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
             l("期末不在岗", "not active at the end of the period")
         }
     );
-    steps.push(step("person", who, vec![p.roster_row.to_string()]));
+    steps.push(step("person", who, vec![p.person.source.to_string()]));
     let none = Steps::default();
     let trail = p.scored.steps.as_deref().unwrap_or(&none);
 
@@ -287,9 +290,10 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         Some(rank) => {
             let mut text = format!("{} {rank} / {ranked}", l("名次", "rank"));
             // Tied on score and every tie-break key means the same rank.
-            let tied: Vec<&PersonResult> = r.people.iter().filter(|o| o.id != p.id && o.rank == p.rank).collect();
+            let tied: Vec<&PersonResult> =
+                r.people.iter().filter(|o| o.person.id != p.person.id && o.rank == p.rank).collect();
             if !tied.is_empty() {
-                let names: Vec<String> = tied.iter().map(|o| format!("{} {}", o.id, o.name)).collect();
+                let names: Vec<String> = tied.iter().map(|o| format!("{} {}", o.person.id, o.person.name)).collect();
                 let _ = write!(
                     text,
                     "; {} {}",
@@ -352,7 +356,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
             cites,
         ));
         if let Some(m) = &rule.management {
-            let in_scope = m.scope.includes(&p.unit, &rubric.department);
+            let in_scope = m.scope.includes(&p.person.unit, &rubric.department);
             let text = if !p.management {
                 None
             } else if !in_scope {
@@ -370,8 +374,8 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
             }
         }
         if let (Some(s), Some(cut)) = (&rule.staff, &outcome.cut) {
-            let in_scope = s.scope.includes(&p.unit, &rubric.department);
-            let is_candidate = cut.candidates.iter().any(|c| c.id == p.id);
+            let in_scope = s.scope.includes(&p.person.unit, &rubric.department);
+            let is_candidate = cut.candidates.iter().any(|c| c.id() == &*p.person.id);
             let text = if is_candidate {
                 format!("{}: {}", l("员工部分", "staff part"), cut_text(r, cut, p, lang))
             } else if p.management {
@@ -443,8 +447,8 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
     if r.period.kind() == PeriodKind::Quarter {
         match (&r.training, &rubric.training) {
             (Some(t), Some(rt)) => {
-                let in_scope = rt.scope.includes(&p.unit, &rubric.department);
-                let is_candidate = t.cut.candidates.iter().any(|c| c.id == p.id);
+                let in_scope = rt.scope.includes(&p.person.unit, &rubric.department);
+                let is_candidate = t.cut.candidates.iter().any(|c| c.id() == &*p.person.id);
                 let head = format!(
                     "{} {} → {} {}",
                     l("部门考评第", "department place"),
@@ -494,7 +498,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         let mut text = text;
         for b in r.grades.iter().filter_map(|b| b.tie.as_ref().map(|t| (b, t))) {
             let (band, tie) = b;
-            if tie.ids.iter().any(|i| **i == *p.id) {
+            if tie.ids.iter().any(|i| **i == *p.person.id) {
                 let what = if tie.included {
                     l("并列者全部纳入", "the tied are all included")
                 } else {
@@ -520,7 +524,12 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         );
     }
     steps.push(step("payout", payout, vec![]));
-    Some(Explanation { period: r.period.to_string(), id: p.id.to_string(), name: p.name.to_string(), steps })
+    Some(Explanation {
+        period: r.period.to_string(),
+        id: p.person.id.to_string(),
+        name: p.person.name.to_string(),
+        steps,
+    })
 }
 
 pub fn render_text(e: &Explanation, lang: Lang) -> String {

@@ -91,7 +91,7 @@ fn period(r: &PeriodResult) -> Value {
         .iter()
         .map(|p| {
             let mut o = json!({
-                "id": p.id, "name": p.name, "unit": p.unit, "post": p.post,
+                "id": p.person.id, "name": p.person.name, "unit": p.person.unit, "post": p.person.post,
                 "management": p.management,
                 "active_at_end": p.active_at_end,
                 "vetoed": p.veto.is_some(),

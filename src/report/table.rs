@@ -151,7 +151,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         if !p.active_at_end {
             lines.push(l("期末不在岗", "not active at end"));
         }
-        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
+        let mut row = identity(p.rank, [&p.person.id, &p.person.name, &p.person.unit, &p.person.post].map(|t| &**t));
         row.extend([
             score_text(p.scored.points, r.decimals),
             score_text(p.scored.kpi, r.decimals),
@@ -233,7 +233,9 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
     let vetoed: Vec<String> = r
         .people
         .iter()
-        .filter_map(|p| p.veto.as_ref().map(|v| format!("{} {} ({}: {})", p.id, p.name, v.period, v.reason)))
+        .filter_map(|p| {
+            p.veto.as_ref().map(|v| format!("{} {} ({}: {})", p.person.id, p.person.name, v.period, v.reason))
+        })
         .collect();
     if !vetoed.is_empty() {
         let _ = writeln!(out, "{}: {}", l("否决", "Vetoes"), vetoed.join("; "));

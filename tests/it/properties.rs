@@ -715,14 +715,14 @@ fn expected_candidates(s: &Scenario, result: &PeriodResult, scope: &[&str], staf
         .people
         .iter()
         .filter(|p| {
-            let i = index_of(&p.id);
+            let i = index_of(&p.person.id);
             s.active_at_end(i, &period)
                 && !s.vetoed(i, &period)
                 && !(staff_only && s.management(i))
                 && in_scope(scope, s.people[i].unit)
                 && p.scored.score.is_some()
         })
-        .map(|p| p.id.to_string())
+        .map(|p| p.person.id.to_string())
         .collect();
     let at_end = (0..s.people.len()).filter(|&i| s.active_at_end(i, &period) && in_scope(scope, s.people[i].unit));
     let base = match s.rubric.base {
@@ -744,12 +744,12 @@ fn check_cut(
     staff_only: bool,
 ) -> Result<(), TestCaseError> {
     let (expected, base) = expected_candidates(s, result, scope, staff_only);
-    let got: Vec<String> = cut.candidates.iter().map(|c| c.id.to_string()).collect();
+    let got: Vec<String> = cut.candidates.iter().map(|c| c.id().to_string()).collect();
     prop_assert_eq!(&got, &expected, "{}: candidates", what);
     prop_assert_eq!(cut.base, base, "{}: base ({})", what, s.rubric.base);
     let quota = quota_of(share, base, s.rubric.rounding);
     prop_assert_eq!(cut.quota, quota, "{}: quota of {} × {}", what, share, base);
-    let by_id: HashMap<&str, &PersonResult> = result.people.iter().map(|p| (p.id.as_ref(), p)).collect();
+    let by_id: HashMap<&str, &PersonResult> = result.people.iter().map(|p| (p.person.id.as_ref(), p)).collect();
     let keys: Vec<Vec<Option<Decimal>>> =
         expected.iter().map(|id| key(by_id[id.as_str()], s.rubric.tie_break)).collect();
     let n = keys.len();
@@ -843,7 +843,7 @@ fn check_quotas(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
     // Each person's training flag is exactly the training cut's taken set.
     let trained: BTreeSet<&str> = result.training.as_ref().map(|t| t.cut.taken_ids().collect()).unwrap_or_default();
     for p in &result.people {
-        prop_assert_eq!(p.training, trained.contains(p.id.as_ref()), "{} training", p.id);
+        prop_assert_eq!(p.training, trained.contains(p.person.id.as_ref()), "{} training", p.person.id);
     }
     Ok(())
 }
@@ -858,11 +858,11 @@ fn check_lines(s: &Scenario, result: &PeriodResult, period_kind: &str) -> Result
         let taken: BTreeSet<&str> = outcome.cut.as_ref().map(|c| c.taken_ids().collect()).unwrap_or_default();
         let mut recipients = 0;
         for p in &result.people {
-            let i = index_of(&p.id);
+            let i = index_of(&p.person.id);
             let of_rule = |part: Part| {
                 p.awards
                     .iter()
-                    .filter(|l| l.source == LineSource::District && l.award == *key && l.part == part)
+                    .filter(|l| l.source == LineSource::District && *l.award == **key && l.part == part)
                     .collect::<Vec<_>>()
             };
             let staff = of_rule(Part::Staff);
@@ -870,13 +870,13 @@ fn check_lines(s: &Scenario, result: &PeriodResult, period_kind: &str) -> Result
             if !staff.is_empty() || !management.is_empty() {
                 recipients += 1;
             }
-            let want_staff = if taken.contains(p.id.as_ref()) { fired } else { 0 };
-            prop_assert_eq!(staff.len(), want_staff, "{} staff lines of {}", key, p.id);
+            let want_staff = if taken.contains(p.person.id.as_ref()) { fired } else { 0 };
+            prop_assert_eq!(staff.len(), want_staff, "{} staff lines of {}", key, p.person.id);
             if !staff.is_empty() {
-                prop_assert!(s.active_at_end(i, &period), "{}: {} not active at end", key, p.id);
-                prop_assert!(!s.vetoed(i, &period), "{}: {} is vetoed", key, p.id);
-                prop_assert!(!s.management(i), "{}: {} is management", key, p.id);
-                prop_assert!(p.rank.is_some(), "{}: {} is not ranked", key, p.id);
+                prop_assert!(s.active_at_end(i, &period), "{}: {} not active at end", key, p.person.id);
+                prop_assert!(!s.vetoed(i, &period), "{}: {} is vetoed", key, p.person.id);
+                prop_assert!(!s.management(i), "{}: {} is management", key, p.person.id);
+                prop_assert!(p.rank.is_some(), "{}: {} is not ranked", key, p.person.id);
                 let amount = Decimal::from(spec.staff.expect("a staff part").2);
                 prop_assert!(staff.iter().all(|l| l.amount == amount));
             }
@@ -887,7 +887,7 @@ fn check_lines(s: &Scenario, result: &PeriodResult, period_kind: &str) -> Result
                     && in_scope(scope, s.people[i].unit)
             });
             let want_management = if eligible_manager { fired } else { 0 };
-            prop_assert_eq!(management.len(), want_management, "{} management lines of {}", key, p.id);
+            prop_assert_eq!(management.len(), want_management, "{} management lines of {}", key, p.person.id);
             if let Some((_, amount)) = spec.management {
                 prop_assert!(management.iter().all(|l| l.amount == Decimal::from(amount)));
             }
@@ -907,7 +907,7 @@ fn check_sums(result: &PeriodResult) -> Result<(), TestCaseError> {
             .people
             .iter()
             .flat_map(|p| &p.awards)
-            .filter(|l| l.source == LineSource::District && l.award == rule.key)
+            .filter(|l| l.source == LineSource::District && *l.award == *rule.key)
             .map(|l| l.paid)
             .sum();
         prop_assert_eq!(rule.paid, paid, "{} paid", rule.key);
@@ -916,11 +916,11 @@ fn check_sums(result: &PeriodResult) -> Result<(), TestCaseError> {
     prop_assert_eq!(result.total_payout, total, "total_payout");
     for p in &result.people {
         let sum: Decimal = p.awards.iter().map(|l| l.paid).sum();
-        prop_assert_eq!(p.payout, sum, "payout of {}", p.id);
+        prop_assert_eq!(p.payout, sum, "payout of {}", p.person.id);
         for l in &p.awards {
-            prop_assert!(l.paid >= Decimal::ZERO && l.paid <= l.amount, "{} {:?}", p.id, l);
+            prop_assert!(l.paid >= Decimal::ZERO && l.paid <= l.amount, "{} {:?}", p.person.id, l);
             if l.source == LineSource::City {
-                prop_assert_eq!(l.paid, Decimal::ZERO, "city line of {} paid", p.id);
+                prop_assert_eq!(l.paid, Decimal::ZERO, "city line of {} paid", p.person.id);
             }
         }
     }
@@ -956,7 +956,7 @@ fn check_netting(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseErro
     let order: HashMap<String, usize> =
         quarter_rules(s).into_iter().enumerate().map(|(k, (key, _))| (key, k)).collect();
     for p in &result.people {
-        let i = index_of(&p.id);
+        let i = index_of(&p.person.id);
         let mut groups: BTreeSet<&str> = p.awards.iter().filter_map(|l| l.group.as_deref()).collect();
         for c in s.city.iter().filter(|c| c.person == i) {
             if row_in(&result.period, &c.period.period()) {
@@ -964,7 +964,7 @@ fn check_netting(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseErro
             }
         }
         for l in p.awards.iter().filter(|l| l.group.is_none()) {
-            prop_assert_eq!(l.paid, l.amount, "{}: ungrouped {} not paid in full", p.id, l.award);
+            prop_assert_eq!(l.paid, l.amount, "{}: ungrouped {} not paid in full", p.person.id, l.award);
         }
         for g in groups {
             let district: Vec<_> =
@@ -984,32 +984,32 @@ fn check_netting(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseErro
                 .iter()
                 .filter(|c| c.person == i && c.group == g && row_in(&result.period, &c.period.period()))
                 .count();
-            prop_assert_eq!(city_lines, city_rows, "{} city lines in {}", p.id, g);
+            prop_assert_eq!(city_lines, city_rows, "{} city lines in {}", p.person.id, g);
             let Some(d) = district.iter().map(|l| l.amount).max() else {
                 continue;
             };
             let paying: Vec<_> = district.iter().filter(|l| l.paid > Decimal::ZERO).collect();
-            prop_assert!(paying.len() <= 1, "{}: {} district lines paid in {}", p.id, paying.len(), g);
+            prop_assert!(paying.len() <= 1, "{}: {} district lines paid in {}", p.person.id, paying.len(), g);
             let paid: Decimal = district.iter().map(|l| l.paid).sum();
-            prop_assert!(paid <= d, "{}: paid {} over D = {} in {}", p.id, paid, d, g);
+            prop_assert!(paid <= d, "{}: paid {} over D = {} in {}", p.person.id, paid, d, g);
             let want = match s.rubric.city {
                 "top_up" => (d - c).max(Decimal::ZERO),
                 _ if d > c => d,
                 _ => Decimal::ZERO,
             };
-            prop_assert_eq!(paid, want, "{} in {}: D = {}, C = {} ({})", p.id, g, d, c, s.rubric.city);
+            prop_assert_eq!(paid, want, "{} in {}: D = {}, C = {} ({})", p.person.id, g, d, c, s.rubric.city);
             // The paying line is the highest, the earliest rule among equals.
-            let first_best = district.iter().filter(|l| l.amount == d).min_by_key(|l| order[&l.award]).unwrap();
+            let first_best = district.iter().filter(|l| l.amount == d).min_by_key(|l| order[&*l.award]).unwrap();
             if let Some(line) = paying.first() {
                 prop_assert_eq!(line.amount, d);
-                prop_assert_eq!(&line.award, &first_best.award, "{}: earlier rule wins", p.id);
+                prop_assert_eq!(&line.award, &first_best.award, "{}: earlier rule wins", p.person.id);
             }
             // Every other district line in the group names what superseded it.
             let winner = district.iter().position(|l| std::ptr::eq(*l, *first_best)).unwrap();
             for (k, l) in district.iter().enumerate() {
                 if k != winner {
                     prop_assert_eq!(l.paid, Decimal::ZERO);
-                    prop_assert!(l.superseded_by.is_some(), "{}: {} names no winner", p.id, l.award);
+                    prop_assert!(l.superseded_by.is_some(), "{}: {} names no winner", p.person.id, l.award);
                 }
             }
         }
@@ -1067,7 +1067,7 @@ fn check_scores(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
     let qi = s.quarters.iter().position(|&q| q == 2).unwrap();
     let months = s.months();
     for p in &result.people {
-        let i = index_of(&p.id);
+        let i = index_of(&p.person.id);
         let monthly = |sheets: &[Sheet]| -> Vec<Decimal> {
             let mut values = Vec::new();
             for (mi, &month) in months.iter().enumerate() {
@@ -1097,12 +1097,12 @@ fn check_scores(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
             None => mean(monthly(&s.kpi_monthly)),
         };
         let score = points.zip(kpi).map(|(p, k)| round_half_up(p * pw + k * kw, 2));
-        prop_assert_eq!(p.scored.points, points, "points of {}", p.id);
-        prop_assert_eq!(p.scored.kpi, kpi, "kpi of {}", p.id);
-        prop_assert_eq!(p.scored.score, score, "score of {}", p.id);
-        prop_assert_eq!(p.management, s.management(i), "management of {}", p.id);
-        prop_assert_eq!(p.active_at_end, s.active_at_end(i, &Q2), "active_at_end of {}", p.id);
-        prop_assert_eq!(p.veto.is_some(), s.vetoed(i, &Q2), "vetoed of {}", p.id);
+        prop_assert_eq!(p.scored.points, points, "points of {}", p.person.id);
+        prop_assert_eq!(p.scored.kpi, kpi, "kpi of {}", p.person.id);
+        prop_assert_eq!(p.scored.score, score, "score of {}", p.person.id);
+        prop_assert_eq!(p.management, s.management(i), "management of {}", p.person.id);
+        prop_assert_eq!(p.active_at_end, s.active_at_end(i, &Q2), "active_at_end of {}", p.person.id);
+        prop_assert_eq!(p.veto.is_some(), s.vetoed(i, &Q2), "vetoed of {}", p.person.id);
     }
     Ok(())
 }
@@ -1235,14 +1235,14 @@ proptest! {
                     let paid = q
                         .people
                         .iter()
-                        .find(|r| r.id == p.id)
+                        .find(|r| r.person.id == p.person.id)
                         .map_or(Decimal::ZERO, |r| r.payout);
                     (q.period, paid)
                 })
                 .collect();
-            prop_assert_eq!(&p.quarter_payouts, &want, "quarter_payouts of {}", p.id);
+            prop_assert_eq!(&p.quarter_payouts, &want, "quarter_payouts of {}", p.person.id);
             let sum: Decimal = want.iter().map(|(_, v)| *v).sum::<Decimal>() + p.payout;
-            prop_assert_eq!(p.year_payout, Some(sum), "year_payout of {}", p.id);
+            prop_assert_eq!(p.year_payout, Some(sum), "year_payout of {}", p.person.id);
         }
         let text = render(&result);
         let v: Value = serde_json::from_str(&text).expect("valid JSON");
