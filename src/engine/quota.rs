@@ -52,7 +52,7 @@ impl Cut {
     }
 
     pub fn taken_ids(&self) -> impl Iterator<Item = &str> {
-        self.candidates[..self.taken].iter().map(|c| c.id().as_ref())
+        self.candidates[..self.taken].iter().map(|c| c.id())
     }
 }
 
