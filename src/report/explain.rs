@@ -159,7 +159,7 @@ fn cut_text(r: &PeriodResult, cut: &Cut, p: &PersonResult, lang: Lang) -> String
             text,
             "; {} {} ({} {})",
             l("名额线上最后一人", "the last place taken is"),
-            name_of(r, &last.id()),
+            name_of(r, last.id()),
             l("名次", "rank"),
             last.rank
         );
