@@ -75,6 +75,11 @@ fn source(table: &Table, row: &Row) -> Source {
 /// Reads the roster; duplicate ids and bad dates are problems.
 pub fn roster(table: &Table, found: &mut Findings) -> Roster {
     let mut people = Vec::new();
+    // Units and posts repeat from person to person: one shared copy of each, which the
+    // engine compares for every person in every rule (a copy per person would be a cache
+    // miss per comparison among half a million).
+    let mut shared: HashMap<String, Arc<str>> = HashMap::new();
+    let mut share = |text: String| shared.entry(text).or_insert_with_key(|t| Arc::from(t.as_str())).clone();
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     for row in &table.rows {
         let Some(id) = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m))) else {
@@ -113,8 +118,8 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
         people.push(Person {
             id: id.into(),
             name: name.into(),
-            unit: unit.into(),
-            post: post.into(),
+            unit: share(unit),
+            post: share(post),
             joined,
             left,
             source: source(table, row),
