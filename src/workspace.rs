@@ -113,6 +113,18 @@ impl Config {
 pub struct Workspace {
     pub root: PathBuf,
     pub config: Config,
+    /// Told the name of each monthly file as it begins to be read (a progress display).
+    pub on_file: Option<FileHook>,
+}
+
+/// Something to tell which file is being read; called from the reading threads.
+#[derive(Clone)]
+pub struct FileHook(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for FileHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileHook")
+    }
 }
 
 impl Workspace {
@@ -137,7 +149,7 @@ impl Workspace {
         };
         let text = read_text(&root.join(CONFIG_FILE), CONFIG_FILE, "the workspace's settings")?;
         let config = Config::parse(&text)?;
-        Ok(Workspace { root, config })
+        Ok(Workspace { root, config, on_file: None })
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -324,6 +336,9 @@ impl Workspace {
     /// Streams one data file (listed in its folder, so present) into `rows`.
     fn stream(&self, relative: &str, columns: &[Column], rows: &mut dyn Rows) -> std::result::Result<(), Vec<Problem>> {
         let path = self.data_dir().join(relative);
+        if let Some(hook) = &self.on_file {
+            (hook.0)(&self.display(relative));
+        }
         let open = || std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn std::io::Read>);
         Table::stream(&self.display(relative), &open, columns, &self.config.columns.aliases, rows).map(drop)
     }

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod ingest;
 pub mod init;
 pub mod output;
+pub mod progress;
 pub mod report;
 pub mod template;
 

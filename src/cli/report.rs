@@ -1,12 +1,14 @@
 //! `month`, `quarter` and `year`: one pipeline — resolve, load the period's files, run the
 //! engine, render in the chosen format, write.
 
+use super::progress::Progress;
 use super::{output, Context, Format, Global};
 use crate::engine::{self, Report, Trail};
 use crate::error::{Error, Problem, Result};
 use crate::model::{Period, PeriodKind};
 use crate::report::{self, csv::Encoding};
-use crate::workspace::Loaded;
+use crate::workspace::{FileHook, Loaded};
+use std::sync::Arc;
 
 pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
     require_output_for_xlsx(global)?;
@@ -23,18 +25,31 @@ pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
 /// every warning (rubric, reading, engine), which are also returned for stderr.
 /// `trail` names whose scoring steps to keep (`explain`).
 pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Context, Report, Vec<Problem>)> {
-    let ctx = Context::resolve(global)?;
+    let mut ctx = Context::resolve(global)?;
+    let progress = Progress::new(global).map(Arc::new);
+    if let Some(p) = &progress {
+        let p = p.clone();
+        ctx.workspace.on_file = Some(FileHook(Arc::new(move |name: &str| p.file(name))));
+    }
+    let stage = |what: String| progress.as_ref().inspect(|p| p.stage(what));
     let (ws, rubric, data_dir) = (&ctx.workspace, &ctx.rubric, &ctx.workspace.config.data);
     let (mut result, mut warnings) = if period.kind() == PeriodKind::Year {
         // A year reads its monthly files a quarter at a time (see `engine::year_loading`).
         let Loaded { mut data, mut warnings } = ws.load_base()?;
-        let load = |q: &Period, data: &mut _| ws.load_quarter(rubric, q, data, &mut warnings);
+        let load = |q: &Period, data: &mut _| {
+            let read = ws.load_quarter(rubric, q, data, &mut warnings);
+            stage(format!("scoring {q}"));
+            read
+        };
         let year = engine::year_loading(&period, rubric, &mut data, data_dir, trail, load)?;
         (Report::Period(Box::new(year)), warnings)
     } else {
         let loaded = ws.load(rubric, &period)?;
+        stage(format!("scoring {period}"));
         (engine::run(&period, rubric, &loaded.data, data_dir, trail)?, loaded.warnings)
     };
+    drop(progress);
+    ctx.workspace.on_file = None;
     let engine_warnings = match &mut result {
         Report::Month(m) => &mut m.warnings,
         Report::Period(p) => &mut p.warnings,
