@@ -93,11 +93,18 @@ fn label(lang: Lang, name: &str) -> String {
 }
 
 /// The four columns every sheet starts with, and the people's rows of them.
-fn people_columns(people: &[&Person], lang: Lang) -> (Vec<String>, Vec<Vec<Cell>>, Vec<ColumnSpec>) {
+fn people_columns(people: &[&Person], lang: Lang) -> (Vec<String>, Vec<Vec<Cell<'static>>>, Vec<ColumnSpec>) {
     let headers = ["id", "name", "unit", "post"].iter().map(|h| label(lang, h)).collect();
     let rows = people
         .iter()
-        .map(|p| vec![Cell::text(&*p.id), Cell::text(&*p.name), Cell::text(&*p.unit), Cell::text(&*p.post)])
+        .map(|p| {
+            vec![
+                Cell::text(p.id.to_string()),
+                Cell::text(p.name.to_string()),
+                Cell::text(p.unit.to_string()),
+                Cell::text(p.post.to_string()),
+            ]
+        })
         .collect();
     let mut specs = vec![ColumnSpec::default(); 4];
     specs[0].id = true;
@@ -107,7 +114,7 @@ fn people_columns(people: &[&Person], lang: Lang) -> (Vec<String>, Vec<Vec<Cell>
 /// A month's points sheet: the item columns of the listed people's post tables (greyed for
 /// those whose table lacks the item), then `points` (the total, for people given one
 /// number) and `note`.
-fn points_sheet(month: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang: Lang) -> Sheet {
+fn points_sheet(month: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang: Lang) -> Sheet<'static> {
     let people: Vec<&Person> = everyone.iter().map(|p| &**p).filter(|p| p.active_in(month)).collect();
     let tables: Vec<_> = people.iter().map(|p| rubric.table_for(&p.post)).collect();
     let items: Vec<(String, Decimal)> = rubric
@@ -142,7 +149,7 @@ fn points_sheet(month: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang:
 }
 
 /// A KPI sheet for a month or a quarter.
-fn kpi_sheet(period: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang: Lang) -> Sheet {
+fn kpi_sheet(period: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang: Lang) -> Sheet<'static> {
     let people: Vec<&Person> = everyone.iter().map(|p| &**p).filter(|p| p.active_in(period)).collect();
     let (mut headers, mut rows, mut columns) = people_columns(&people, lang);
     headers.push(label(lang, "kpi"));
@@ -155,7 +162,7 @@ fn kpi_sheet(period: &Period, everyone: &[Arc<Person>], rubric: &Rubric, lang: L
 
 /// The roster as it is, everyone on it: a person left out would be dropped on re-import,
 /// and earlier periods still need them.
-fn roster_sheet(everyone: &[Arc<Person>], lang: Lang) -> Sheet {
+fn roster_sheet(everyone: &[Arc<Person>], lang: Lang) -> Sheet<'static> {
     let people: Vec<&Person> = everyone.iter().map(|p| &**p).collect();
     let (mut headers, mut rows, columns) = people_columns(&people, lang);
     headers.extend([label(lang, "joined"), label(lang, "left")]);

@@ -8,7 +8,7 @@ use crate::model::{
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 const ID: Column = Column::required("id", &["工号", "员工编号", "编号"]);
@@ -80,13 +80,13 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
     // miss per comparison among half a million).
     let mut shared: HashMap<String, Arc<str>> = HashMap::new();
     let mut share = |text: String| shared.entry(text).or_insert_with_key(|t| Arc::from(t.as_str())).clone();
-    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    let mut seen: rustc_hash::FxHashMap<String, u64> = Default::default();
     for row in &table.rows {
         let Some(id) = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m))) else {
             continue;
         };
         let id = id.into_owned();
-        if let Some(first) = seen.insert(id.clone(), row.line) {
+        if let Some(&first) = seen.get(&id) {
             found.problems.push(table.problem(
                 row,
                 "id",
@@ -94,6 +94,7 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
             ));
             continue;
         }
+        seen.insert(id.clone(), row.line);
         let mut text = |column: &str| {
             let v = table.cell(row, column).to_string();
             if v.is_empty() {

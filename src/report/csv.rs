@@ -1,74 +1,110 @@
 //! Flat output: one row per person with the same fields as the JSON (award lines as one
 //! column per award key holding the amount paid). The flat rows also feed the XLSX writer.
 
-use super::{guard_formula, score_text, yuan};
+use super::guard_formula;
 use crate::engine::awards::LineSource;
 use crate::engine::{MonthResult, PeriodResult, Report};
 use crate::model::PeriodKind;
 use rust_decimal::Decimal;
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
-/// A cell of flat output: text is guarded against formulas, numbers never are.
+/// A cell of flat output: text is guarded against formulas, numbers never are. Text is
+/// borrowed from the results where it can be, and numbers are formatted only when written:
+/// a company's listing has millions of cells.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(String),
-    Number(Decimal, String),
+pub enum Cell<'a> {
+    Text(Cow<'a, str>),
+    Number(Decimal, Shown),
     Empty,
 }
 
-impl Cell {
-    pub fn text(s: impl Into<String>) -> Cell {
+/// How a number is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// A score: rounded half-up to exactly this many places (`93.2` → `93.20`).
+    Fixed(u32),
+    /// As it is, without trailing zeros (`92.50` → `92.5`); also counts.
+    Plain,
+    /// Whole yuan.
+    Yuan,
+}
+
+impl<'a> Cell<'a> {
+    pub fn text(s: impl Into<Cow<'a, str>>) -> Cell<'a> {
         Cell::Text(s.into())
     }
 
-    fn score(v: Option<Decimal>, decimals: u32) -> Cell {
-        v.map_or(Cell::Empty, |v| Cell::Number(v, score_text(Some(v), decimals)))
+    fn score(v: Option<Decimal>, decimals: u32) -> Cell<'a> {
+        v.map_or(Cell::Empty, |v| Cell::Number(v, Shown::Fixed(decimals)))
     }
 
-    fn plain(v: Option<Decimal>) -> Cell {
-        v.map_or(Cell::Empty, |v| Cell::Number(v, super::plain(v)))
+    fn plain(v: Option<Decimal>) -> Cell<'a> {
+        v.map_or(Cell::Empty, |v| Cell::Number(v, Shown::Plain))
     }
 
-    fn money(v: Decimal) -> Cell {
-        Cell::Number(v, yuan(v))
+    fn money(v: Decimal) -> Cell<'a> {
+        Cell::Number(v, Shown::Yuan)
     }
 
-    fn count(v: Option<u32>) -> Cell {
-        v.map_or(Cell::Empty, |n| Cell::Number(Decimal::from(n), n.to_string()))
+    fn count(v: Option<u32>) -> Cell<'a> {
+        v.map_or(Cell::Empty, |n| Cell::Number(Decimal::from(n), Shown::Plain))
     }
 
-    fn whole(n: usize) -> Cell {
-        Cell::Number(Decimal::from(n), n.to_string())
+    fn whole(n: usize) -> Cell<'a> {
+        Cell::Number(Decimal::from(n), Shown::Plain)
     }
 
-    fn flag(b: bool) -> Cell {
+    fn flag(b: bool) -> Cell<'a> {
         Cell::text(if b { "true" } else { "false" })
     }
 
-    /// The cell as CSV text.
-    pub fn as_csv(&self) -> std::borrow::Cow<'_, str> {
+    /// A number's text (`None` for text and empty cells).
+    pub fn number_text(&self) -> Option<String> {
+        matches!(self, Cell::Number(..)).then(|| {
+            let mut text = String::new();
+            self.write_csv(&mut text);
+            text
+        })
+    }
+
+    /// The cell as CSV text, written into `out` (cleared first).
+    pub fn write_csv(&self, out: &mut String) {
+        out.clear();
         match self {
-            Cell::Text(t) => guard_formula(t),
-            Cell::Number(_, t) => std::borrow::Cow::Borrowed(t),
-            Cell::Empty => std::borrow::Cow::Borrowed(""),
+            Cell::Text(t) => out.push_str(&guard_formula(t)),
+            // Straight into the buffer: no string per number.
+            Cell::Number(v, shown) => {
+                let _ = match *shown {
+                    Shown::Fixed(decimals) => {
+                        let mut v = crate::model::round_half_up(*v, decimals);
+                        v.rescale(decimals);
+                        write!(out, "{v}")
+                    }
+                    Shown::Plain => write!(out, "{}", v.normalize()),
+                    Shown::Yuan => write!(out, "{}", v.round_dp(0).normalize()),
+                };
+            }
+            Cell::Empty => {}
         }
     }
 }
 
 /// A header row and one row per person.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Flat {
+pub struct Flat<'a> {
     pub headers: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Vec<Vec<Cell<'a>>>,
 }
 
-pub fn flatten(report: &Report) -> Flat {
+pub fn flatten(report: &Report) -> Flat<'_> {
     let (headers, rows) = listing(report);
     Flat { headers, rows: rows.collect() }
 }
 
 /// A report's header and its rows, made one at a time: written as CSV, half a million
 /// people never exist as cells all at once.
-type Listing<'a> = (Vec<String>, Box<dyn Iterator<Item = Vec<Cell>> + 'a>);
+type Listing<'a> = (Vec<String>, Box<dyn Iterator<Item = Vec<Cell<'a>>> + 'a>);
 
 fn listing(report: &Report) -> Listing<'_> {
     match report {
@@ -84,7 +120,7 @@ pub fn write_report(report: &Report, encoding: Encoding) -> Result<Vec<u8>, Stri
 }
 
 /// The cells every listing starts with: rank, id, name, unit, post.
-fn identity(rank: Option<u32>, texts: [&str; 4]) -> Vec<Cell> {
+fn identity(rank: Option<u32>, texts: [&str; 4]) -> Vec<Cell<'_>> {
     std::iter::once(Cell::count(rank)).chain(texts.into_iter().map(Cell::text)).collect()
 }
 
@@ -167,7 +203,7 @@ fn period(r: &PeriodResult) -> Listing<'_> {
 }
 
 /// One row per award rule of a quarter or year: what it did (the XLSX "rules" sheet).
-pub fn rules(r: &PeriodResult) -> Flat {
+pub fn rules(r: &PeriodResult) -> Flat<'_> {
     let headers = ["award", "name", "fired", "quota", "recipients", "paid"].map(String::from).to_vec();
     let rows = r
         .rules
@@ -187,7 +223,7 @@ pub fn rules(r: &PeriodResult) -> Flat {
 }
 
 /// One row per award line, people in listing order (the XLSX "lines" sheet).
-pub fn lines(r: &PeriodResult) -> Flat {
+pub fn lines(r: &PeriodResult) -> Flat<'_> {
     let headers = ["id", "name", "award", "source", "amount", "paid", "superseded_by"].map(String::from).to_vec();
     let rows = r
         .people
@@ -228,7 +264,7 @@ pub fn write(flat: &Flat, encoding: Encoding) -> Result<Vec<u8>, String> {
     write_rows(&flat.headers, flat.rows.iter(), encoding)
 }
 
-fn write_rows<R: AsRef<[Cell]>>(
+fn write_rows<'c, R: AsRef<[Cell<'c>]>>(
     headers: &[String],
     rows: impl Iterator<Item = R>,
     encoding: Encoding,
@@ -236,9 +272,11 @@ fn write_rows<R: AsRef<[Cell]>>(
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     let io = |e: ::csv::Error| e.to_string();
     w.write_record(headers.iter().map(|h| guard_formula(h).as_bytes().to_vec())).map_err(io)?;
+    let mut text = String::new();
     for row in rows {
         for cell in row.as_ref() {
-            w.write_field(cell.as_csv().as_bytes()).map_err(io)?;
+            cell.write_csv(&mut text);
+            w.write_field(text.as_bytes()).map_err(io)?;
         }
         w.write_record(None::<&[u8]>).map_err(io)?;
     }

@@ -30,18 +30,18 @@ pub struct ColumnSpec {
 
 /// One worksheet: a name, rows, and how to show its columns and cells.
 #[derive(Debug, Clone)]
-pub struct Sheet {
+pub struct Sheet<'a> {
     pub name: String,
-    pub flat: Flat,
+    pub flat: Flat<'a>,
     /// Per column, by index; missing entries mean plain.
     pub columns: Vec<ColumnSpec>,
     /// Cells (row index in `flat.rows`, column) that do not apply to their row: greyed.
     pub shaded: HashSet<(usize, usize)>,
 }
 
-impl Sheet {
+impl<'a> Sheet<'a> {
     /// A report sheet: the columns named `id` are IDs.
-    pub fn report(name: &str, flat: Flat) -> Sheet {
+    pub fn report(name: &str, flat: Flat<'a>) -> Sheet<'a> {
         let columns = flat.headers.iter().map(|h| ColumnSpec { id: h == "id", max: None }).collect();
         Sheet { name: name.to_string(), flat, columns, shaded: HashSet::new() }
     }
@@ -137,15 +137,17 @@ fn fill(ws: &mut Worksheet, sheet: &Sheet, formats: &mut Formats) -> Result<(), 
                         (true, false) => &formats.id,
                         (false, true) => &formats.quoted,
                         (false, false) => {
-                            ws.write_string(r, c, t)?;
+                            ws.write_string(r, c, t.as_ref())?;
                             widen(&mut widths, col, t);
                             continue;
                         }
                     };
-                    ws.write_string_with_format(r, c, t, format)?;
+                    ws.write_string_with_format(r, c, t.as_ref(), format)?;
                     widen(&mut widths, col, t);
                 }
-                Cell::Number(_, text) => {
+                Cell::Number(..) => {
+                    let text = cell.number_text().unwrap_or_default();
+                    let text = &text;
                     // The cell's text is the exact decimal; a spreadsheet number is a double.
                     let value: f64 = text.parse().map_err(|_| XlsxError::ParameterError(format!("\"{text}\"")))?;
                     let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
