@@ -250,9 +250,22 @@ impl Workspace {
     /// The roster (failing early when it cannot be used), events, city awards and vetoes.
     fn read_base(&self) -> Result<(Dataset, Findings)> {
         let mut found = Findings::default();
-        let roster = match self.table("roster.csv", files::ROSTER, true, &mut found) {
-            Some(t) => files::roster(&t, &mut found),
-            None => Default::default(),
+        let roster = if self.data_dir().join("roster.csv").is_file() {
+            let mark = found.mark();
+            let mut rows = files::RosterRows::new(&mut found);
+            let read = self.stream("roster.csv", files::ROSTER, &mut rows);
+            let roster = rows.roster();
+            found.files += 1;
+            if let Err(problems) = read {
+                // The file's own problem says it all.
+                found.rewind(mark);
+                found.problems.extend(problems);
+            }
+            roster
+        } else {
+            // Missing, or not readable: say which, as for any other file.
+            let _ = self.table("roster.csv", files::ROSTER, true, &mut found);
+            Default::default()
         };
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));

@@ -74,29 +74,66 @@ fn source(table: &Table, row: &Row) -> Source {
 
 /// Reads the roster; duplicate ids and bad dates are problems.
 pub fn roster(table: &Table, found: &mut Findings) -> Roster {
-    let mut people = Vec::new();
-    // Units and posts repeat from person to person: one shared copy of each, which the
-    // engine compares for every person in every rule (a copy per person would be a cache
-    // miss per comparison among half a million).
-    let mut shared: HashMap<String, Arc<str>> = HashMap::new();
-    let mut share = |text: String| shared.entry(text).or_insert_with_key(|t| Arc::from(t.as_str())).clone();
-    let mut seen: rustc_hash::FxHashMap<String, u64> = Default::default();
-    for row in &table.rows {
+    let mut rows = RosterRows::new(found);
+    rows.start(table);
+    table.rows.iter().for_each(|row| rows.row(table, row));
+    rows.roster()
+}
+
+/// `roster`, one row at a time, for `Table::stream`.
+pub struct RosterRows<'a> {
+    found: &'a mut Findings,
+    mark: (usize, usize),
+    people: Vec<Person>,
+    /// Units and posts repeat from person to person: one shared copy of each, which the
+    /// engine compares for every person in every rule (a copy per person would be a cache
+    /// miss per comparison among half a million).
+    shared: HashMap<String, Arc<str>>,
+    /// Each id's line.
+    seen: rustc_hash::FxHashMap<Arc<str>, u64>,
+}
+
+impl<'a> RosterRows<'a> {
+    pub fn new(found: &'a mut Findings) -> RosterRows<'a> {
+        RosterRows { mark: found.mark(), found, people: Vec::new(), shared: HashMap::new(), seen: Default::default() }
+    }
+
+    pub fn roster(self) -> Roster {
+        Roster::new(self.people)
+    }
+
+    fn share(&mut self, text: &str) -> Arc<str> {
+        match self.shared.get(text) {
+            Some(s) => s.clone(),
+            None => self.shared.entry(text.to_string()).or_insert_with(|| Arc::from(text)).clone(),
+        }
+    }
+}
+
+impl Rows for RosterRows<'_> {
+    fn start(&mut self, _: &Table) {
+        self.found.rewind(self.mark);
+        self.people.clear();
+        self.seen.clear();
+    }
+
+    fn row(&mut self, table: &Table, row: &Row) {
+        let found = &mut *self.found;
         let Some(id) = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m))) else {
-            continue;
+            return;
         };
-        let id = id.into_owned();
-        if let Some(&first) = seen.get(&id) {
+        if let Some(&first) = self.seen.get(&*id) {
             found.problems.push(table.problem(
                 row,
                 "id",
                 format!("duplicate id \"{id}\" (first on line {first}): each person once"),
             ));
-            continue;
+            return;
         }
-        seen.insert(id.clone(), row.line);
+        let id: Arc<str> = Arc::from(&*id);
+        self.seen.insert(id.clone(), row.line);
         let mut text = |column: &str| {
-            let v = table.cell(row, column).to_string();
+            let v = table.cell(row, column);
             if v.is_empty() {
                 found.problems.push(table.problem(row, column, format!("is blank: every person needs a {column}")));
             }
@@ -116,17 +153,17 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
                 ));
             }
         }
-        people.push(Person {
-            id: id.into(),
+        let person = Person {
+            id,
             name: name.into(),
-            unit: share(unit),
-            post: share(post),
+            unit: self.share(unit),
+            post: self.share(post),
             joined,
             left,
             source: source(table, row),
-        });
+        };
+        self.people.push(person);
     }
-    Roster::new(people)
 }
 
 /// The roster position of a row's id (with a hint when leading zeros were lost). `guess` is

@@ -80,7 +80,12 @@ const FORMULA_STARTS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋'
 /// a leading `= + - @`, TAB, CR or their full-width forms gets a `'` in front. A cell that is
 /// a plain number (a negative score) is left alone.
 pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
-    let risky = cell.starts_with(FORMULA_STARTS);
+    let risky = match cell.as_bytes().first() {
+        // Most cells start with a letter, a digit or a Chinese character: decide on one byte.
+        Some(&b) if b.is_ascii() => matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'),
+        Some(_) => cell.starts_with(FORMULA_STARTS),
+        None => false,
+    };
     if risky && cell.parse::<Decimal>().is_err() {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
