@@ -106,8 +106,13 @@ fn candidates(people: &[Standing], scope: &Scope, staff_only: bool, rubric: &Rub
         .filter(|(_, p)| {
             p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, &p.person.unit, rubric)
         })
-        .filter_map(|(place, p)| p.rank.map(|rank| Candidate { person: p.person.clone(), rank, place }))
+        .filter_map(|(place, p)| p.rank.map(|rank| Candidate { place, rank }))
         .collect()
+}
+
+/// The id of the person at a place in the standings.
+pub fn id_at<'a>(people: &'a [Standing<'a>]) -> impl Fn(usize) -> String + 'a {
+    |place| people[place].person.id.to_string()
 }
 
 /// Fires every rule of the period's kind; returns the outcomes and, per person index in
@@ -130,7 +135,8 @@ pub fn fire_rules(
         let cut = rule.staff.as_ref().filter(|_| fired > 0).map(|staff| {
             let c = candidates(people, &staff.scope, true, rubric);
             let b = base(rubric.quota.base, people, &staff.scope, c.len(), rubric);
-            quota::select(c, staff.share, rubric.quota.base, b, rubric.quota.rounding, rubric.quota.ties)
+            let (rounding, ties) = (rubric.quota.rounding, rubric.quota.ties);
+            quota::select(c, staff.share, rubric.quota.base, b, rounding, ties, &id_at(people))
         });
         let mut recipients = BTreeSet::new();
         let (key, name): (Arc<str>, Arc<str>) = (rule.key.as_str().into(), rule.name.as_str().into());
@@ -199,7 +205,8 @@ pub fn training(period: &Period, rubric: &Rubric, people: &[Standing], events: &
     let share = t.shares.get(place as usize - 1).copied().unwrap_or(Decimal::ZERO);
     let c = candidates(people, &t.scope, false, rubric);
     let b = base(rubric.quota.base, people, &t.scope, c.len(), rubric);
-    let cut = quota::select(c, share, rubric.quota.base, b, rubric.quota.rounding, rubric.quota.ties);
+    let (rounding, ties) = (rubric.quota.rounding, rubric.quota.ties);
+    let cut = quota::select(c, share, rubric.quota.base, b, rounding, ties, &id_at(people));
     Some(TrainingOutcome { place, row: best.1.source.clone(), share, cut })
 }
 

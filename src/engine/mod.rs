@@ -419,14 +419,14 @@ fn settle(
             .iter()
             .enumerate()
             .filter(|(_, s)| s.active_at_end && !s.vetoed)
-            .filter_map(|(place, s)| s.rank.map(|rank| Candidate { person: s.person.clone(), rank, place }))
+            .filter_map(|(place, s)| s.rank.map(|rank| Candidate { place, rank }))
             .collect()
     } else {
         Vec::new()
     };
     let shares: Vec<(String, Decimal)> = rubric.grades.iter().map(|g| (g.name.clone(), g.share)).collect();
     let grades = if period.kind() == PeriodKind::Year {
-        quota::bands(&grade_candidates, &shares, rubric.quota.rounding, rubric.quota.ties)
+        quota::bands(&grade_candidates, &shares, rubric.quota.rounding, rubric.quota.ties, &awards::id_at(&standings))
     } else {
         Vec::new()
     };

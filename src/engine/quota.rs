@@ -4,21 +4,15 @@
 use crate::rubric::{QuotaBase, Rounding, Ties};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use std::sync::Arc;
 
 /// A candidate in ranking order: id and rank (equal ranks are ties on every key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
-    pub person: Arc<crate::model::Person>,
-    pub rank: u32,
-    /// The person's place in the period's listing (the standings the candidates come from).
+    /// The person's place in the period's listing (`PeriodResult::people`, and the
+    /// standings the candidates come from): a number, so that a rule open to half a million
+    /// people copies no names.
     pub place: usize,
-}
-
-impl Candidate {
-    pub fn id(&self) -> &str {
-        &self.person.id
-    }
+    pub rank: u32,
 }
 
 /// People tied across a cut-off and what the tie rule did with them.
@@ -50,10 +44,6 @@ impl Cut {
     pub fn taken_places(&self) -> impl Iterator<Item = usize> + '_ {
         self.candidates[..self.taken].iter().map(|c| c.place)
     }
-
-    pub fn taken_ids(&self) -> impl Iterator<Item = &str> {
-        self.candidates[..self.taken].iter().map(|c| c.id())
-    }
 }
 
 /// `rounding(share × base)` as a count.
@@ -65,14 +55,20 @@ pub fn quota(share: Decimal, base: usize, rounding: Rounding) -> (Decimal, usize
 
 /// Moves a cut position over a tie: `include` takes everyone tied with the person at the
 /// cut-off, `exclude` none of them. Returns the new position and the tie, if any.
-pub fn settle(candidates: &[Candidate], position: usize, ties: Ties) -> (usize, Option<TieAtCut>) {
+/// `id` names the person at a listing place (for the tie's ids).
+pub fn settle(
+    candidates: &[Candidate],
+    position: usize,
+    ties: Ties,
+    id: &dyn Fn(usize) -> String,
+) -> (usize, Option<TieAtCut>) {
     if position == 0 || position >= candidates.len() || candidates[position - 1].rank != candidates[position].rank {
         return (position.min(candidates.len()), None);
     }
     let rank = candidates[position - 1].rank;
     let start = candidates.iter().position(|c| c.rank == rank).unwrap_or(position);
     let end = candidates.iter().rposition(|c| c.rank == rank).map_or(position, |e| e + 1);
-    let ids = candidates[start..end].iter().map(|c| c.id().to_string()).collect();
+    let ids = candidates[start..end].iter().map(|c| id(c.place)).collect();
     match ties {
         Ties::Include => (end, Some(TieAtCut { rank, ids, included: true })),
         Ties::Exclude => (start, Some(TieAtCut { rank, ids, included: false })),
@@ -87,9 +83,10 @@ pub fn select(
     base: usize,
     rounding: Rounding,
     ties: Ties,
+    id: &dyn Fn(usize) -> String,
 ) -> Cut {
     let (product, quota) = quota(share, base, rounding);
-    let (taken, tie) = settle(&candidates, quota, ties);
+    let (taken, tie) = settle(&candidates, quota, ties, id);
     Cut { share, base_kind, base, product, rounding, quota, candidates, taken, tie }
 }
 
@@ -107,7 +104,13 @@ pub struct Band {
 
 /// Splits ranked candidates into bands: band i ends at `rounding(cumulative share × n)`,
 /// moved by the tie rule; the last band takes the rest.
-pub fn bands(candidates: &[Candidate], grades: &[(String, Decimal)], rounding: Rounding, ties: Ties) -> Vec<Band> {
+pub fn bands(
+    candidates: &[Candidate],
+    grades: &[(String, Decimal)],
+    rounding: Rounding,
+    ties: Ties,
+    id: &dyn Fn(usize) -> String,
+) -> Vec<Band> {
     let n = candidates.len();
     let mut out = Vec::new();
     let mut start = 0;
@@ -120,7 +123,7 @@ pub fn bands(candidates: &[Candidate], grades: &[(String, Decimal)], rounding: R
         } else {
             let (_, q) = quota(cumulative, n, rounding);
             let q = q.clamp(start, n);
-            let (end, tie) = settle(candidates, q, ties);
+            let (end, tie) = settle(candidates, q, ties, id);
             (q, end.max(start), tie)
         };
         out.push(Band { name: name.clone(), quota_end, start, end, cumulative, tie });
@@ -138,16 +141,11 @@ mod tests {
     }
 
     fn ranked(ranks: &[u32]) -> Vec<Candidate> {
-        let person = |i: usize| crate::model::Person {
-            id: format!("p{i}").into(),
-            name: "".into(),
-            unit: "".into(),
-            post: "".into(),
-            joined: None,
-            left: None,
-            source: crate::model::Source { file: "roster.csv".into(), line: i as u64 + 2 },
-        };
-        ranks.iter().enumerate().map(|(i, &rank)| Candidate { person: Arc::new(person(i)), rank, place: i }).collect()
+        ranks.iter().enumerate().map(|(place, &rank)| Candidate { place, rank }).collect()
+    }
+
+    fn id(place: usize) -> String {
+        format!("p{place}")
     }
 
     #[test]
@@ -164,23 +162,23 @@ mod tests {
     fn a_tie_at_the_cut_off_is_included_or_excluded_whole() {
         // ranks 1, 2, 3, 3, 5 with a quota of 3: the 3rd and 4th tie.
         let c = ranked(&[1, 2, 3, 3, 5]);
-        let inc = select(c.clone(), d("0.6"), QuotaBase::Eligible, 5, Rounding::HalfUp, Ties::Include);
+        let inc = select(c.clone(), d("0.6"), QuotaBase::Eligible, 5, Rounding::HalfUp, Ties::Include, &id);
         assert_eq!((inc.quota, inc.taken), (3, 4));
         assert_eq!(inc.tie.unwrap().ids, ["p2", "p3"]);
-        let exc = select(c, d("0.6"), QuotaBase::Eligible, 5, Rounding::HalfUp, Ties::Exclude);
+        let exc = select(c, d("0.6"), QuotaBase::Eligible, 5, Rounding::HalfUp, Ties::Exclude, &id);
         assert_eq!((exc.quota, exc.taken), (3, 2));
         assert!(!exc.tie.unwrap().included);
     }
 
     #[test]
     fn no_tie_when_the_next_person_ranks_lower() {
-        let cut = select(ranked(&[1, 1, 3]), d("0.67"), QuotaBase::Eligible, 3, Rounding::HalfUp, Ties::Exclude);
+        let cut = select(ranked(&[1, 1, 3]), d("0.67"), QuotaBase::Eligible, 3, Rounding::HalfUp, Ties::Exclude, &id);
         assert_eq!((cut.quota, cut.taken, cut.tie), (2, 2, None));
     }
 
     #[test]
     fn quota_beyond_the_candidates_takes_them_all() {
-        let cut = select(ranked(&[1, 2]), d("1"), QuotaBase::Headcount, 9, Rounding::HalfUp, Ties::Include);
+        let cut = select(ranked(&[1, 2]), d("1"), QuotaBase::Headcount, 9, Rounding::HalfUp, Ties::Include, &id);
         assert_eq!((cut.quota, cut.taken), (9, 2));
     }
 
@@ -189,9 +187,9 @@ mod tests {
         let c = ranked(&[1, 2, 2, 4, 5, 6, 7, 8, 9, 10]);
         let grades =
             vec![("优秀".to_string(), d("0.2")), ("良好".to_string(), d("0.3")), ("合格".to_string(), d("0.5"))];
-        let inc = bands(&c, &grades, Rounding::HalfUp, Ties::Include);
+        let inc = bands(&c, &grades, Rounding::HalfUp, Ties::Include, &id);
         assert_eq!(inc.iter().map(|b| (b.start, b.end)).collect::<Vec<_>>(), [(0, 3), (3, 5), (5, 10)]);
-        let exc = bands(&c, &grades, Rounding::HalfUp, Ties::Exclude);
+        let exc = bands(&c, &grades, Rounding::HalfUp, Ties::Exclude, &id);
         assert_eq!(exc.iter().map(|b| (b.start, b.end)).collect::<Vec<_>>(), [(0, 1), (1, 5), (5, 10)]);
     }
 }

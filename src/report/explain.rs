@@ -134,7 +134,7 @@ fn name_of(r: &PeriodResult, id: &str) -> String {
 /// Where a person stands against a cut: candidate position, quota arithmetic, cut-off, tie.
 fn cut_text(r: &PeriodResult, cut: &Cut, p: &PersonResult, lang: Lang) -> String {
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
-    let position = cut.candidates.iter().position(|c| c.id() == &*p.person.id);
+    let position = cut.candidates.iter().position(|c| r.people[c.place].position == p.position);
     let mut text = format!(
         "{} {} ({} = {})",
         l("名额", "quota"),
@@ -159,7 +159,7 @@ fn cut_text(r: &PeriodResult, cut: &Cut, p: &PersonResult, lang: Lang) -> String
             text,
             "; {} {} ({} {})",
             l("名额线上最后一人", "the last place taken is"),
-            name_of(r, last.id()),
+            name_of(r, &r.people[last.place].person.id),
             l("名次", "rank"),
             last.rank
         );
@@ -375,7 +375,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         }
         if let (Some(s), Some(cut)) = (&rule.staff, &outcome.cut) {
             let in_scope = s.scope.includes(&p.person.unit, &rubric.department);
-            let is_candidate = cut.candidates.iter().any(|c| c.id() == &*p.person.id);
+            let is_candidate = cut.candidates.iter().any(|c| r.people[c.place].position == p.position);
             let text = if is_candidate {
                 format!("{}: {}", l("员工部分", "staff part"), cut_text(r, cut, p, lang))
             } else if p.management {
@@ -448,7 +448,7 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
         match (&r.training, &rubric.training) {
             (Some(t), Some(rt)) => {
                 let in_scope = rt.scope.includes(&p.person.unit, &rubric.department);
-                let is_candidate = t.cut.candidates.iter().any(|c| c.id() == &*p.person.id);
+                let is_candidate = t.cut.candidates.iter().any(|c| r.people[c.place].position == p.position);
                 let head = format!(
                     "{} {} → {} {}",
                     l("部门考评第", "department place"),

@@ -744,7 +744,8 @@ fn check_cut(
     staff_only: bool,
 ) -> Result<(), TestCaseError> {
     let (expected, base) = expected_candidates(s, result, scope, staff_only);
-    let got: Vec<String> = cut.candidates.iter().map(|c| c.id().to_string()).collect();
+    // A candidate names its place in the listing.
+    let got: Vec<String> = cut.candidates.iter().map(|c| result.people[c.place].person.id.to_string()).collect();
     prop_assert_eq!(&got, &expected, "{}: candidates", what);
     prop_assert_eq!(cut.base, base, "{}: base ({})", what, s.rubric.base);
     let quota = quota_of(share, base, s.rubric.rounding);
@@ -841,11 +842,16 @@ fn check_quotas(s: &Scenario, result: &PeriodResult) -> Result<(), TestCaseError
         }
     }
     // Each person's training flag is exactly the training cut's taken set.
-    let trained: BTreeSet<&str> = result.training.as_ref().map(|t| t.cut.taken_ids().collect()).unwrap_or_default();
+    let trained: BTreeSet<&str> = result.training.as_ref().map(|t| taken_ids(result, &t.cut)).unwrap_or_default();
     for p in &result.people {
         prop_assert_eq!(p.training, trained.contains(p.person.id.as_ref()), "{} training", p.person.id);
     }
     Ok(())
+}
+
+/// The ids of the people a cut took (its candidates name their places in the listing).
+fn taken_ids<'r>(result: &'r PeriodResult, cut: &Cut) -> BTreeSet<&'r str> {
+    cut.taken_places().map(|place| result.people[place].person.id.as_ref()).collect()
 }
 
 /// Property 2: staff lines go to the first `taken` candidates, `fired` times each;
@@ -855,7 +861,7 @@ fn check_lines(s: &Scenario, result: &PeriodResult, period_kind: &str) -> Result
     let rules = rules_of(s, period_kind);
     for ((key, spec), outcome) in rules.iter().zip(&result.rules) {
         let fired = outcome.fired;
-        let taken: BTreeSet<&str> = outcome.cut.as_ref().map(|c| c.taken_ids().collect()).unwrap_or_default();
+        let taken: BTreeSet<&str> = outcome.cut.as_ref().map(|c| taken_ids(result, c)).unwrap_or_default();
         let mut recipients = 0;
         for p in &result.people {
             let i = index_of(&p.person.id);
