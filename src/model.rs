@@ -328,10 +328,20 @@ pub type PointsSheet = Sheet<MonthPoints>;
 /// A KPI export (monthly or quarterly).
 pub type KpiSheet = Sheet<KpiValue>;
 
+/// The points and KPI sheets of some months and quarters (one quarter's, for a year that is
+/// read a quarter at a time).
+#[derive(Debug, Clone, Default)]
+pub struct Sheets {
+    pub points: BTreeMap<Period, PointsSheet>,
+    pub kpi_monthly: BTreeMap<Period, KpiSheet>,
+    pub kpi_quarterly: BTreeMap<Period, KpiSheet>,
+}
+
 /// Everything the engine needs for a period, already validated against roster and rubric.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
-    pub roster: Roster,
+    /// Shared: a year reads its next quarter's files against it while scoring this one.
+    pub roster: Arc<Roster>,
     /// Monthly points sheets by month; a month without a sheet is absent.
     pub points: BTreeMap<Period, PointsSheet>,
     pub kpi_monthly: BTreeMap<Period, KpiSheet>,
@@ -339,6 +349,15 @@ pub struct Dataset {
     pub events: Vec<EventRow>,
     pub city_awards: Vec<CityAwardRow>,
     pub vetoes: Vec<VetoRow>,
+}
+
+impl Dataset {
+    /// Puts `sheets` in place of the sheets held.
+    pub fn put(&mut self, sheets: Sheets) {
+        self.points = sheets.points;
+        self.kpi_monthly = sheets.kpi_monthly;
+        self.kpi_quarterly = sheets.kpi_quarterly;
+    }
 }
 
 #[cfg(test)]

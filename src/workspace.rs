@@ -2,12 +2,13 @@
 //! loading the rubric and reading the data files a period needs, each file once.
 
 use crate::error::{Error, Problem, Result};
-use crate::model::{Dataset, Period};
+use crate::model::{Dataset, Period, Roster, Sheets};
 use crate::read::files::{self, Findings};
 use crate::read::{Aliases, Column, Rows, Table};
 use crate::rubric::{self, Rubric};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const CONFIG_FILE: &str = "cs-score.toml";
 
@@ -213,7 +214,8 @@ impl Workspace {
     /// problem and warning. Fails early only when the roster itself cannot be used.
     pub fn read(&self, rubric: &Rubric, within: Option<&Period>) -> Result<(Dataset, Findings)> {
         let (mut data, mut found) = self.read_base()?;
-        self.read_sheets(rubric, within, &mut data, &mut found);
+        let sheets = self.read_sheets(rubric, within, &data.roster, &mut found);
+        data.put(sheets);
         Ok((data, found))
     }
 
@@ -229,22 +231,13 @@ impl Workspace {
         Ok(Loaded { data, warnings: found.warnings })
     }
 
-    /// Reads one quarter's points and KPI files into `data` (in place of any it held).
-    pub fn load_quarter(
-        &self,
-        rubric: &Rubric,
-        quarter: &Period,
-        data: &mut Dataset,
-        warnings: &mut Vec<Problem>,
-    ) -> std::result::Result<(), Vec<Problem>> {
+    /// Reads one quarter's points and KPI files: the sheets, or every problem; and the
+    /// warnings either way.
+    pub fn load_quarter(&self, rubric: &Rubric, quarter: &Period, roster: &Roster) -> QuarterLoad {
         let mut found = Findings::default();
-        self.read_sheets(rubric, Some(quarter), data, &mut found);
-        warnings.append(&mut found.warnings);
-        if found.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(found.problems)
-        }
+        let sheets = self.read_sheets(rubric, Some(quarter), roster, &mut found);
+        let sheets = if found.problems.is_empty() { Ok(sheets) } else { Err(found.problems) };
+        (sheets, found.warnings)
     }
 
     /// The roster (failing early when it cannot be used), events, city awards and vetoes.
@@ -270,7 +263,7 @@ impl Workspace {
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));
         }
-        let mut data = Dataset { roster, ..Dataset::default() };
+        let mut data = Dataset { roster: Arc::new(roster), ..Dataset::default() };
         if let Some(t) = self.table("events.csv", files::EVENTS, false, &mut found) {
             data.events = files::events(&t, &mut found);
         }
@@ -283,12 +276,9 @@ impl Workspace {
         Ok((data, found))
     }
 
-    /// Reads the points and KPI files of a period (or all of them) into `data`'s sheets, in
-    /// place of any it held.
-    fn read_sheets(&self, rubric: &Rubric, within: Option<&Period>, data: &mut Dataset, found: &mut Findings) {
-        data.points.clear();
-        data.kpi_monthly.clear();
-        data.kpi_quarterly.clear();
+    /// Reads the points and KPI files of a period (or all of them).
+    fn read_sheets(&self, rubric: &Rubric, within: Option<&Period>, roster: &Roster, found: &mut Findings) -> Sheets {
+        let mut data = Sheets::default();
         let wanted = |p: &Period| match within {
             None => true,
             Some(w) => w.months().contains(p) || w.quarters().contains(p),
@@ -299,7 +289,6 @@ impl Workspace {
         let mut jobs: Vec<(String, Period)> = self.period_files("points", found).into_iter().collect();
         jobs.extend(self.period_files("kpi", found));
         jobs.retain(|(_, p)| wanted(p));
-        let roster = &data.roster;
         let read = parallel(&jobs, |(name, _)| {
             let mut found = Findings { files: 1, ..Findings::default() };
             let sheet = if name.starts_with("points/") {
@@ -344,6 +333,7 @@ impl Workspace {
                 ));
             }
         }
+        data
     }
 
     /// Streams one data file (listed in its folder, so present) into `rows`.
@@ -473,6 +463,9 @@ fn parallel<J: Sync, R: Send>(jobs: &[J], f: impl Fn(&J) -> R + Sync) -> Vec<R> 
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
 }
+
+/// One quarter's sheets (or the problems of its files), and the warnings reading it raised.
+pub type QuarterLoad = (std::result::Result<Sheets, Vec<Problem>>, Vec<Problem>);
 
 /// A period's data and the warnings reading it raised.
 pub struct Loaded {

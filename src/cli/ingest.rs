@@ -374,7 +374,7 @@ pub fn run(global: &Global, req: &Request) -> Result<()> {
         }
         Err(e) => return Err(e),
     };
-    let ingest = Ingest { req, workspace, rubric, roster: current.roster, wanted };
+    let ingest = Ingest { req, workspace, rubric, roster: std::sync::Arc::unwrap_or_clone(current.roster), wanted };
 
     let display = req.file.display().to_string();
     let bytes = std::fs::read(req.file).map_err(|e| Error::one(display.clone(), crate::error::io_text(&e)))?;

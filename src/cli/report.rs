@@ -5,7 +5,7 @@ use super::progress::Progress;
 use super::{output, Context, Format, Global};
 use crate::engine::{self, Report, Trail};
 use crate::error::{Error, Problem, Result};
-use crate::model::{Period, PeriodKind};
+use crate::model::{Dataset, Period, PeriodKind};
 use crate::report::{self, csv::Encoding};
 use crate::workspace::{FileHook, Loaded};
 use std::sync::Arc;
@@ -38,14 +38,27 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
     let stage = |what: String| progress.as_ref().inspect(|p| p.stage(what));
     let (ws, rubric, data_dir) = (&ctx.workspace, &ctx.rubric, &ctx.workspace.config.data);
     let (mut result, mut warnings) = if period.kind() == PeriodKind::Year {
-        // A year reads its monthly files a quarter at a time (see `engine::year_loading`).
         let Loaded { mut data, mut warnings } = ws.load_base()?;
-        let load = |q: &Period, data: &mut _| {
-            let read = ws.load_quarter(rubric, q, data, &mut warnings);
-            stage(format!("scoring {q}"));
-            read
-        };
-        let year = engine::year_loading(&period, rubric, &mut data, data_dir, trail, load)?;
+        let roster = data.roster.clone();
+        let quarters = period.quarters();
+        // A year reads its monthly files a quarter at a time (see `engine::year_loading`),
+        // each quarter's on another thread while the quarter before it is scored.
+        let year = std::thread::scope(|scope| {
+            let roster = &roster;
+            let read = |q: Period| scope.spawn(move || ws.load_quarter(rubric, &q, roster));
+            let mut next = quarters.first().map(|&q| (q, read(q)));
+            let load = |q: &Period, data: &mut Dataset| {
+                let (sheets, read_warnings) = match next.take() {
+                    Some((p, reading)) if p == *q => reading.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    _ => ws.load_quarter(rubric, q, roster),
+                };
+                next = quarters.iter().find(|&n| n > q).map(|&n| (n, read(n)));
+                warnings.extend(read_warnings);
+                stage(format!("scoring {q}"));
+                sheets.map(|s| data.put(s))
+            };
+            engine::year_loading(&period, rubric, &mut data, data_dir, trail, load)
+        })?;
         // The roster lives on in the results; what is left of the data goes with the process.
         std::mem::forget(data);
         (Report::Period(Box::new(year)), warnings)

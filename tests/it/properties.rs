@@ -560,7 +560,7 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
             })
             .collect(),
     );
-    let mut data = Dataset { roster, ..Dataset::default() };
+    let mut data = Dataset { roster: roster.into(), ..Dataset::default() };
     for (mi, &month) in s.months().iter().enumerate() {
         let period = Period::Month { year: YEAR, month };
         if let Some(rows) = &s.points[mi] {
