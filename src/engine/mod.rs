@@ -373,11 +373,15 @@ fn settle(
     warnings: Vec<Problem>,
 ) -> PeriodResult {
     let person = |i: usize| &data.roster.people[scored[i].0];
-    let (ranks, mut order) = scores::rank_order(&scored, |(_, s)| s, &rubric.tie_break);
-    // Ranked people first, already in rank order (so the sort below only orders ties by id).
-    order.extend((0..scored.len()).filter(|&i| ranks[i].is_none()));
+    let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
+    // Listing order: by rank (the unranked last), then by id — as one integer per person,
+    // sorted next to its index (see `Roster::id_order`).
     let id_order = data.roster.id_order();
-    order.sort_unstable_by_key(|&i| (ranks[i].is_none(), ranks[i].unwrap_or(0), id_order[scored[i].0]));
+    let mut keyed: Vec<(u64, u32)> = (0..scored.len())
+        .map(|i| ((u64::from(ranks[i].unwrap_or(u32::MAX)) << 32) | u64::from(id_order[scored[i].0]), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i as usize).collect();
     // The earliest veto that applies to each person (then by reason), whatever the row order;
     // vetoes and city awards are few, people many: look people up by roster position.
     let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();

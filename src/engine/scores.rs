@@ -381,14 +381,23 @@ pub fn rank_order<T>(
     scored: impl Fn(&T) -> &Scored,
     tie_break: &[TieKey],
 ) -> (Vec<Option<u32>>, Vec<usize>) {
-    let mut order: Vec<usize> = (0..entries.len()).filter(|&i| scored(&entries[i]).score.is_some()).collect();
+    let scored_ones = (0..entries.len()).filter(|&i| scored(&entries[i]).score.is_some());
     let same = |a: usize, b: usize| compare(scored(&entries[a]), scored(&entries[b]), tie_break).is_eq();
-    match sort_keys(entries, &scored, tie_break) {
-        // Each value as an integer at one common scale: a comparison is then a few integer
-        // comparisons instead of decimal arithmetic (half a million people are sorted).
-        Some(keys) => order.sort_unstable_by(|&a, &b| keys[b].cmp(&keys[a])),
-        None => order.sort_by(|&a, &b| compare(scored(&entries[a]), scored(&entries[b]), tie_break)),
-    }
+    let order: Vec<usize> = match sort_keys(entries, &scored, tie_break) {
+        // Each value as an integer at one common scale, all of them packed into one number
+        // sorted with its entry: half a million people are sorted by comparing integers that
+        // sit next to each other, not decimals scattered in memory.
+        Some(keys) => {
+            let mut keyed: Vec<(u128, u32)> = scored_ones.map(|i| (keys[i], i as u32)).collect();
+            keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            keyed.into_iter().map(|(_, i)| i as usize).collect()
+        }
+        None => {
+            let mut order: Vec<usize> = scored_ones.collect();
+            order.sort_by(|&a, &b| compare(scored(&entries[a]), scored(&entries[b]), tie_break));
+            order
+        }
+    };
     let mut ranks = vec![None; entries.len()];
     for (position, &i) in order.iter().enumerate() {
         let rank = match position {
@@ -401,9 +410,10 @@ pub fn rank_order<T>(
     (ranks, order)
 }
 
-/// Score, then the tie-break keys, as integers at the largest scale any of them has (`None`
-/// when that scale is too fine to keep every value exact, or there are too many keys).
-fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Option<Vec<[i128; 3]>> {
+/// Score, then the tie-break keys, as integers at the largest scale any of them has, packed
+/// into one number that orders as they do (`None` when they do not fit: a scale too fine,
+/// negative values, or more than two tie-break keys).
+fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Option<Vec<u128>> {
     if tie_break.len() > 2 {
         return None;
     }
@@ -423,13 +433,29 @@ fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[Tie
     if scale > 20 {
         return None;
     }
-    let int = |d: Option<Decimal>| {
-        d.map_or(i128::MIN, |mut d| {
-            d.rescale(scale);
-            d.mantissa()
-        })
+    // Each value takes `bits` bits: 0 for none (ranked below any value), else mantissa + 1.
+    let int = |d: Option<Decimal>| -> Option<u128> {
+        match d {
+            None => Some(0),
+            Some(mut d) => {
+                d.rescale(scale);
+                u128::try_from(d.mantissa()).ok().map(|m| m + 1)
+            }
+        }
     };
-    Some(entries.iter().map(|e| values(scored(e)).map(int)).collect())
+    let ints: Vec<[u128; 3]> = entries
+        .iter()
+        .map(|e| {
+            let [a, b, c] = values(scored(e)).map(int);
+            Some([a?, b?, c?])
+        })
+        .collect::<Option<_>>()?;
+    let largest = ints.iter().flatten().copied().max().unwrap_or(0);
+    let bits = 128 - largest.leading_zeros();
+    if bits * 3 > 128 {
+        return None;
+    }
+    Some(ints.iter().map(|[a, b, c]| (a << (2 * bits)) | (b << bits) | c).collect())
 }
 
 #[cfg(test)]
