@@ -14,7 +14,6 @@ use quota::{Band, Candidate};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use scores::{Notes, Scored};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One person's results for a quarter or a year.
@@ -466,12 +465,11 @@ fn settle(
             year_payout: None,
         });
     }
-    let mut paid: HashMap<&str, Decimal> = HashMap::new();
+    // What each rule paid: its lines found among the few rules, not by hashing each line.
     for line in people.iter().flat_map(|p| &p.awards).filter(|l| l.source == awards::LineSource::District) {
-        *paid.entry(&*line.award).or_default() += line.paid;
-    }
-    for rule in &mut rules {
-        rule.paid = paid.get(rule.key.as_str()).copied().unwrap_or_default();
+        if let Some(rule) = rules.iter_mut().find(|r| *r.key == *line.award) {
+            rule.paid += line.paid;
+        }
     }
     PeriodResult {
         period: *period,

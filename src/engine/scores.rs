@@ -382,8 +382,12 @@ pub fn rank_order<T>(
     tie_break: &[TieKey],
 ) -> (Vec<Option<u32>>, Vec<usize>) {
     let scored_ones = (0..entries.len()).filter(|&i| scored(&entries[i]).score.is_some());
-    let same = |a: usize, b: usize| compare(scored(&entries[a]), scored(&entries[b]), tie_break).is_eq();
-    let order: Vec<usize> = match sort_keys(entries, &scored, tie_break) {
+    let keys = sort_keys(entries, &scored, tie_break);
+    let same = |a: usize, b: usize| match &keys {
+        Some(keys) => keys[a] == keys[b],
+        None => compare(scored(&entries[a]), scored(&entries[b]), tie_break).is_eq(),
+    };
+    let order: Vec<usize> = match &keys {
         // Each value as an integer at one common scale, all of them packed into one number
         // sorted with its entry: half a million people are sorted by comparing integers that
         // sit next to each other, not decimals scattered in memory.
