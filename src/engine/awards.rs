@@ -12,6 +12,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Standing<'a> {
     pub person: &'a Arc<Person>,
+    /// The person's unit (kept here: the rules test it for everyone).
+    pub unit: &'a str,
     pub management: bool,
     pub active_at_end: bool,
     pub vetoed: bool,
@@ -89,7 +91,7 @@ fn in_scope(scope: &Scope, unit: &str, rubric: &Rubric) -> bool {
 
 /// The base a quota is taken of (SPEC § 4 "Awards").
 fn base(kind: QuotaBase, people: &[Standing], scope: &Scope, candidates: usize, rubric: &Rubric) -> usize {
-    let at_end = people.iter().filter(|p| p.active_at_end && in_scope(scope, &p.person.unit, rubric));
+    let at_end = people.iter().filter(|p| p.active_at_end && in_scope(scope, p.unit, rubric));
     match kind {
         QuotaBase::Headcount => at_end.count(),
         QuotaBase::Staff => at_end.filter(|p| !p.management).count(),
@@ -104,7 +106,7 @@ fn candidates(people: &[Standing], scope: &Scope, staff_only: bool, rubric: &Rub
         .iter()
         .enumerate()
         .filter(|(_, p)| {
-            p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, &p.person.unit, rubric)
+            p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, p.unit, rubric)
         })
         .filter_map(|(place, p)| p.rank.map(|rank| Candidate { place, rank }))
         .collect()
@@ -156,7 +158,7 @@ pub fn fire_rules(
             };
             if let Some(m) = &rule.management {
                 for (i, p) in people.iter().enumerate() {
-                    if p.management && p.active_at_end && !p.vetoed && in_scope(&m.scope, &p.person.unit, rubric) {
+                    if p.management && p.active_at_end && !p.vetoed && in_scope(&m.scope, p.unit, rubric) {
                         lines[i].push(line(Part::Management, m.amount));
                         recipients.insert(i);
                     }

@@ -398,12 +398,14 @@ fn settle(
             city.entry(position).or_default().push(row);
         }
     }
-    let standings: Vec<Standing> = order
-        .iter()
-        .map(|&i| {
+    // Made in roster order, where people lie one after another in memory, then put in
+    // listing order: reading each person in listing order would jump all over memory.
+    let by_roster: Vec<Standing> = (0..scored.len())
+        .map(|i| {
             let p = person(i);
             Standing {
                 person: p,
+                unit: &p.unit,
                 management: rubric.is_management(&p.post),
                 active_at_end: p.active_at_end(period),
                 vetoed: vetoes.contains_key(&scored[i].0),
@@ -411,6 +413,8 @@ fn settle(
             }
         })
         .collect();
+    let standings: Vec<Standing> = order.iter().map(|&i| by_roster[i].clone()).collect();
+    drop(by_roster);
     let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
     let training = awards::training(period, rubric, &standings, &data.events);
     let mut trained = vec![false; standings.len()];
