@@ -3,6 +3,11 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+// A company's year makes and frees millions of small values (cells, lines, names); mimalloc
+// does that faster than the system allocator (README "Performance").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match cs_score::cli::Cli::try_parse() {
         Ok(cli) => cli,
