@@ -38,14 +38,15 @@ pub struct PersonResult {
     pub year_payout: Option<Decimal>,
 }
 
-/// A quarter's or a year's results.
+/// A quarter's or a year's results. `P` is what is kept of each person: everything
+/// (`PersonResult`), or for the quarters inside a year only what the year needs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PeriodResult {
+pub struct PeriodResult<P = PersonResult> {
     pub period: Period,
     pub policy: String,
     pub decimals: u32,
     /// Ranked people by rank then id, then the unranked by id.
-    pub people: Vec<PersonResult>,
+    pub people: Vec<P>,
     pub rules: Vec<RuleOutcome>,
     pub training: Option<TrainingOutcome>,
     /// Year only: the excellence bands.
@@ -217,6 +218,18 @@ pub fn quarter(
     data_dir: &str,
     trail: Trail<'_>,
 ) -> Result<PeriodResult, Vec<Problem>> {
+    quarter_keeping(period, rubric, data, data_dir, trail, keep_everything)
+}
+
+/// `quarter`, keeping of each person what `keep` makes of them.
+fn quarter_keeping<P>(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+    keep: impl FnMut(Settled<'_>) -> P,
+) -> Result<PeriodResult<P>, Vec<Problem>> {
     let mut notes = Notes::default();
     scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
     let sheets = scores::QuarterSheets::new(period, data, data_dir);
@@ -232,7 +245,7 @@ pub fn quarter(
         return Err(notes.problems);
     }
     crate::error::sort(&mut notes.warnings);
-    Ok(settle(period, rubric, data, scored, notes.warnings))
+    Ok(settle(period, rubric, data, scored, notes.warnings, keep))
 }
 
 /// A year's results: each quarter through the same pipeline, then the annual scores.
@@ -280,7 +293,13 @@ pub fn year_loading(
 /// A quarter through the same pipeline, kept only as what the year needs of it: every
 /// person's points, KPI and payout (four full quarters of half a million people would not fit).
 fn summary(q: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<QuarterSummary, Vec<Problem>> {
-    quarter(q, rubric, data, data_dir, Trail::None).map(QuarterSummary::of)
+    let keep = |p: Settled<'_>| QuarterOf {
+        position: p.position,
+        points: p.scored.points,
+        kpi: p.scored.kpi,
+        payout: p.payout,
+    };
+    quarter_keeping(q, rubric, data, data_dir, Trail::None, keep).map(QuarterSummary::of)
 }
 
 /// The year from its quarters: annual scores, ranking, year rules and grades.
@@ -317,7 +336,7 @@ fn year_of_quarters(
             (i, scores::year(&per_quarter, rubric, trail.keeps(p)))
         })
         .collect();
-    let mut result = settle(period, rubric, data, scored, warnings);
+    let mut result = settle(period, rubric, data, scored, warnings, keep_everything);
     for person in &mut result.people {
         person.quarter_payouts = quarters
             .iter()
@@ -341,19 +360,21 @@ struct QuarterSummary {
 
 /// One person's quarter, as the year uses it.
 struct QuarterOf {
+    position: usize,
     points: Option<Decimal>,
     kpi: Option<Decimal>,
     payout: Decimal,
 }
 
 impl QuarterSummary {
-    fn of(r: PeriodResult) -> QuarterSummary {
+    fn of(r: PeriodResult<QuarterOf>) -> QuarterSummary {
         let mut people: Vec<Option<QuarterOf>> = Vec::new();
         for p in r.people {
-            if p.position >= people.len() {
-                people.resize_with(p.position + 1, || None);
+            let position = p.position;
+            if position >= people.len() {
+                people.resize_with(position + 1, || None);
             }
-            people[p.position] = Some(QuarterOf { points: p.scored.points, kpi: p.scored.kpi, payout: p.payout });
+            people[position] = Some(p);
         }
         QuarterSummary { period: r.period, total_payout: r.total_payout, warnings: r.warnings, people }
     }
@@ -364,13 +385,52 @@ impl QuarterSummary {
 }
 
 /// The shared second half of the pipeline: rank, veto, awards, training, netting, grades.
-fn settle(
+/// Everything settled about one person, for `settle`'s caller to keep what it needs of.
+pub struct Settled<'a> {
+    pub position: usize,
+    pub person: &'a Arc<Person>,
+    pub standing: &'a Standing<'a>,
+    pub veto: Option<&'a VetoRow>,
+    pub scored: Scored,
+    pub training: bool,
+    pub awards: Vec<AwardLine>,
+    pub payout: Decimal,
+    pub grade: Option<&'a str>,
+}
+
+/// Keeps all of a person (a quarter's or a year's report).
+fn keep_everything(p: Settled<'_>) -> PersonResult {
+    p.into()
+}
+
+impl From<Settled<'_>> for PersonResult {
+    fn from(p: Settled<'_>) -> PersonResult {
+        PersonResult {
+            position: p.position,
+            person: p.person.clone(),
+            management: p.standing.management,
+            active_at_end: p.standing.active_at_end,
+            veto: p.veto.cloned(),
+            scored: p.scored,
+            rank: p.standing.rank,
+            training: p.training,
+            awards: p.awards,
+            payout: p.payout,
+            grade: p.grade.map(str::to_string),
+            quarter_payouts: Vec::new(),
+            year_payout: None,
+        }
+    }
+}
+
+fn settle<P>(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
     mut scored: Vec<(usize, Scored)>,
     warnings: Vec<Problem>,
-) -> PeriodResult {
+    mut keep: impl FnMut(Settled<'_>) -> P,
+) -> PeriodResult<P> {
     let person = |i: usize| &data.roster.people[scored[i].0];
     let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
     // Listing order: by rank (the unranked last), then by id — as one integer per person,
@@ -444,42 +504,37 @@ fn settle(
         }
     }
     let mut people = Vec::with_capacity(order.len());
+    let mut total_payout = Decimal::ZERO;
     for (place, &i) in order.iter().enumerate() {
         let (position, s) = (scored[i].0, std::mem::take(&mut scored[i].1));
-        let person = &data.roster.people[position];
         let mut person_lines = std::mem::take(&mut lines[place]);
         person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
         awards::net(&mut person_lines, rubric.city_netting);
         let payout = person_lines.iter().map(|l| l.paid).sum();
-        let standing = &standings[place];
-        let grade = grade_of[place].map(str::to_string);
-        people.push(PersonResult {
+        // What each rule paid: its lines found among the few rules, not by hashing each line.
+        for line in person_lines.iter().filter(|l| l.source == awards::LineSource::District) {
+            if let Some(rule) = rules.iter_mut().find(|r| *r.key == *line.award) {
+                rule.paid += line.paid;
+            }
+        }
+        total_payout += payout;
+        people.push(keep(Settled {
             position,
-            person: person.clone(),
-            management: standing.management,
-            active_at_end: standing.active_at_end,
-            veto: vetoes.get(&position).map(|v| (*v).clone()),
+            person: &data.roster.people[position],
+            standing: &standings[place],
+            veto: vetoes.get(&position).copied(),
             scored: s,
-            rank: standing.rank,
             training: trained[place],
             awards: person_lines,
             payout,
-            grade,
-            quarter_payouts: Vec::new(),
-            year_payout: None,
-        });
-    }
-    // What each rule paid: its lines found among the few rules, not by hashing each line.
-    for line in people.iter().flat_map(|p| &p.awards).filter(|l| l.source == awards::LineSource::District) {
-        if let Some(rule) = rules.iter_mut().find(|r| *r.key == *line.award) {
-            rule.paid += line.paid;
-        }
+            grade: grade_of[place],
+        }));
     }
     PeriodResult {
         period: *period,
         policy: rubric.policy_name.clone(),
         decimals: rubric.score.decimals,
-        total_payout: people.iter().map(|p| p.payout).sum(),
+        total_payout,
         people,
         rules,
         training,
