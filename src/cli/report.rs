@@ -17,8 +17,19 @@ pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
         report::mask_month(m);
     }
     report_warnings(global, &warnings)?;
-    let bytes = render(global, &ctx, &result)?;
-    emit(global, &bytes)?;
+    match (global.format, csv_encoding(global)) {
+        // UTF-8 CSV is written as it is made, row by row: a company's listing is never held
+        // whole. (GBK is encoded whole first, so that text it cannot hold fails before output.)
+        (Format::Csv, encoding @ (Encoding::Utf8 | Encoding::Utf8Bom)) => {
+            let bom = encoding == Encoding::Utf8Bom;
+            let write = |out: &mut dyn std::io::Write| report::csv::write_report_to(&result, bom, out);
+            match &global.output {
+                Some(path) => output::stream_to_file(path, write)?,
+                None => output::stream_to_stdout(write)?,
+            }
+        }
+        _ => emit(global, &render(global, &ctx, &result)?)?,
+    }
     // The process ends here: the system takes back the memory at once, while freeing half a
     // million people's results one by one takes a noticeable part of a second.
     std::mem::forget(result);
@@ -101,12 +112,17 @@ fn render(global: &Global, ctx: &Context, result: &Report) -> Result<Vec<u8>> {
         Format::Table => report::table::render(result, ctx.lang).into_bytes(),
         Format::Json => report::json::render(result).into_bytes(),
         Format::Csv => {
-            let default = if global.output.is_some() { Encoding::Utf8Bom } else { Encoding::Utf8 };
-            report::csv::write_report(result, global.encoding.unwrap_or(default))
-                .map_err(|m| Error::one("csv output", m))?
+            report::csv::write_report(result, csv_encoding(global)).map_err(|m| Error::one("csv output", m))?
         }
         Format::Xlsx => report::xlsx::report(result).map_err(|m| Error::one("xlsx output", m))?,
     })
+}
+
+/// CSV for a file opens in Excel/WPS without mojibake (a BOM); on standard output it is plain
+/// UTF-8 for scripts; `--encoding` decides otherwise.
+fn csv_encoding(global: &Global) -> Encoding {
+    let default = if global.output.is_some() { Encoding::Utf8Bom } else { Encoding::Utf8 };
+    global.encoding.unwrap_or(default)
 }
 
 /// A workbook is binary: it goes to a file, never to a terminal or a pipe (exit 2 before

@@ -119,6 +119,35 @@ pub fn write_report(report: &Report, encoding: Encoding) -> Result<Vec<u8>, Stri
     write_rows(&headers, rows, encoding)
 }
 
+/// Writes a report's listing as UTF-8 CSV (with a BOM first when asked) to `out`, row by row.
+pub fn write_report_to(report: &Report, bom: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let (headers, rows) = listing(report);
+    let mut w = ::csv::WriterBuilder::new().from_writer(out);
+    write_records(&mut w, &headers, rows)?;
+    w.flush()
+}
+
+/// The header and the rows, each cell formatted into one reused buffer.
+fn write_records<'c, W: std::io::Write, R: AsRef<[Cell<'c>]>>(
+    w: &mut ::csv::Writer<W>,
+    headers: &[String],
+    rows: impl Iterator<Item = R>,
+) -> ::csv::Result<()> {
+    w.write_record(headers.iter().map(|h| guard_formula(h).as_bytes().to_vec()))?;
+    let mut text = String::new();
+    for row in rows {
+        for cell in row.as_ref() {
+            cell.write_csv(&mut text);
+            w.write_field(text.as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
+    }
+    Ok(())
+}
+
 /// The cells every listing starts with: rank, id, name, unit, post.
 fn identity(rank: Option<u32>, texts: [&str; 4]) -> Vec<Cell<'_>> {
     std::iter::once(Cell::count(rank)).chain(texts.into_iter().map(Cell::text)).collect()
@@ -270,16 +299,7 @@ fn write_rows<'c, R: AsRef<[Cell<'c>]>>(
     encoding: Encoding,
 ) -> Result<Vec<u8>, String> {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
-    let io = |e: ::csv::Error| e.to_string();
-    w.write_record(headers.iter().map(|h| guard_formula(h).as_bytes().to_vec())).map_err(io)?;
-    let mut text = String::new();
-    for row in rows {
-        for cell in row.as_ref() {
-            cell.write_csv(&mut text);
-            w.write_field(text.as_bytes()).map_err(io)?;
-        }
-        w.write_record(None::<&[u8]>).map_err(io)?;
-    }
+    write_records(&mut w, headers, rows).map_err(|e| e.to_string())?;
     let utf8 = w.into_inner().map_err(|e| e.to_string())?;
     match encoding {
         Encoding::Utf8 => Ok(utf8),
