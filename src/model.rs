@@ -200,6 +200,11 @@ impl Roster {
         Roster { people, index, id_order: Default::default() }
     }
 
+    /// A roster whose index the reader built as it went (it needed one to reject duplicates).
+    pub fn with_index(people: Vec<Arc<Person>>, index: FxHashMap<Arc<str>, usize>) -> Roster {
+        Roster { people, index, id_order: Default::default() }
+    }
+
     /// Each person's place when everyone is sorted by id: listings that order people by id
     /// compare these numbers instead of the ids themselves (half a million ids, scattered in
     /// memory, are slow to compare over and over).

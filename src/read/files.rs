@@ -84,22 +84,22 @@ pub fn roster(table: &Table, found: &mut Findings) -> Roster {
 pub struct RosterRows<'a> {
     found: &'a mut Findings,
     mark: (usize, usize),
-    people: Vec<Person>,
+    people: Vec<Arc<Person>>,
     /// Units and posts repeat from person to person: one shared copy of each, which the
     /// engine compares for every person in every rule (a copy per person would be a cache
     /// miss per comparison among half a million).
     shared: HashMap<String, Arc<str>>,
-    /// Each id's line.
-    seen: rustc_hash::FxHashMap<Arc<str>, u64>,
+    /// Each id's position: the roster's index, which also finds duplicates.
+    index: rustc_hash::FxHashMap<Arc<str>, usize>,
 }
 
 impl<'a> RosterRows<'a> {
     pub fn new(found: &'a mut Findings) -> RosterRows<'a> {
-        RosterRows { mark: found.mark(), found, people: Vec::new(), shared: HashMap::new(), seen: Default::default() }
+        RosterRows { mark: found.mark(), found, people: Vec::new(), shared: HashMap::new(), index: Default::default() }
     }
 
     pub fn roster(self) -> Roster {
-        Roster::new(self.people)
+        Roster::with_index(self.people, self.index)
     }
 
     fn share(&mut self, text: &str) -> Arc<str> {
@@ -114,7 +114,7 @@ impl Rows for RosterRows<'_> {
     fn start(&mut self, _: &Table) {
         self.found.rewind(self.mark);
         self.people.clear();
-        self.seen.clear();
+        self.index.clear();
     }
 
     fn row(&mut self, table: &Table, row: &Row) {
@@ -122,7 +122,8 @@ impl Rows for RosterRows<'_> {
         let Some(id) = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m))) else {
             return;
         };
-        if let Some(&first) = self.seen.get(&*id) {
+        if let Some(&first) = self.index.get(&*id) {
+            let first = self.people[first].source.line;
             found.problems.push(table.problem(
                 row,
                 "id",
@@ -131,7 +132,7 @@ impl Rows for RosterRows<'_> {
             return;
         }
         let id: Arc<str> = Arc::from(&*id);
-        self.seen.insert(id.clone(), row.line);
+        self.index.insert(id.clone(), self.people.len());
         let mut text = |column: &str| {
             let v = table.cell(row, column);
             if v.is_empty() {
@@ -162,7 +163,7 @@ impl Rows for RosterRows<'_> {
             left,
             source: source(table, row),
         };
-        self.people.push(person);
+        self.people.push(Arc::new(person));
     }
 }
 
