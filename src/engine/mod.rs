@@ -331,9 +331,14 @@ fn year_of_quarters(
         .enumerate()
         .filter(|(_, p)| p.active_in(period))
         .map(|(i, p)| {
-            let per_quarter: Vec<(Period, Option<Decimal>, Option<Decimal>)> =
-                quarters.iter().filter_map(|q| q.person(i).map(|s| (q.period, s.points, s.kpi))).collect();
-            (i, scores::year(&per_quarter, rubric, trail.keeps(p)))
+            // At most four quarters: on the stack, not a list per person.
+            let mut per_quarter = [(*period, None, None); 4];
+            let mut n = 0;
+            for (q, s) in quarters.iter().filter_map(|q| q.person(i).map(|s| (q, s))).take(4) {
+                per_quarter[n] = (q.period, s.points, s.kpi);
+                n += 1;
+            }
+            (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
         })
         .collect();
     let mut result = settle(period, rubric, data, scored, warnings, keep_everything);
