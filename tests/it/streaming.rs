@@ -239,16 +239,7 @@ fn a_multi_line_quoted_cell_across_the_first_block_end_keeps_every_line_true() {
         f.push(&row2);
         assert_eq!(row_start + last, BLOCK - 1);
         assert_eq!(line_of(&f.bytes, row_start), straddling);
-        let mut late = 0;
-        for i in 3..=10 {
-            let line = f.row(i, "", if i == 8 { "9O" } else { "90" }, if i < 8 { 450_000 } else { 10 }, "\n");
-            if i == 8 {
-                late = line;
-            }
-        }
-        let late_at = f.bytes.windows(8).position(|w| w == b"0008,,9O").unwrap();
-        assert!(late_at > 3 * BLOCK, "the late row is a few MiB in ({late_at})");
-        assert_eq!(line_of(&f.bytes, late_at), late);
+        let late = late_bad_row(&mut f, 450_000);
         let ws = Ws::case("worked-2009Q2");
         ws.write(POINTS, &f.bytes);
         // No line of the quoted cell may be read as a row of its own: exactly two errors.
@@ -258,6 +249,22 @@ fn a_multi_line_quoted_cell_across_the_first_block_end_keeps_every_line_true() {
             &[],
         );
     }
+}
+
+/// Rows 0003 to 0010 (those before 0008 with a note of `note` bytes), 0008's points "9O": its
+/// line, checked to be a few MiB into the file.
+fn late_bad_row(f: &mut File, note: usize) -> usize {
+    let mut late = 0;
+    for i in 3..=10 {
+        let line = f.row(i, "", if i == 8 { "9O" } else { "90" }, if i < 8 { note } else { 10 }, "\n");
+        if i == 8 {
+            late = line;
+        }
+    }
+    let late_at = f.bytes.windows(8).position(|w| w == b"0008,,9O").unwrap();
+    assert!(late_at > 3 * BLOCK, "the late row is a few MiB in ({late_at})");
+    assert_eq!(line_of(&f.bytes, late_at), late);
+    late
 }
 
 #[test]
@@ -282,16 +289,7 @@ fn a_quoted_cell_of_many_lines_longer_than_a_block_keeps_every_line_true() {
     assert_eq!(&f.bytes[BLOCK - 1..BLOCK + 1], b",\"");
     assert_eq!(&f.bytes[2 * BLOCK - 1..2 * BLOCK + 1], b"\"\"");
     assert!(f.line() - straddling > 50_000, "the cell has many lines");
-    let mut late = 0;
-    for i in 3..=10 {
-        let line = f.row(i, "", if i == 8 { "9O" } else { "90" }, 10, "\n");
-        if i == 8 {
-            late = line;
-        }
-    }
-    let late_at = f.bytes.windows(8).position(|w| w == b"0008,,9O").unwrap();
-    assert!(late_at > 3 * BLOCK, "the late row is a few MiB in ({late_at})");
-    assert_eq!(line_of(&f.bytes, late_at), late);
+    let late = late_bad_row(&mut f, 10);
     let ws = Ws::case("worked-2009Q2");
     ws.write(POINTS, &f.bytes);
     check_fails(
