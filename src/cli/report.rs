@@ -18,16 +18,14 @@ pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
     }
     report_warnings(global, &warnings)?;
     match (global.format, csv_encoding(global)) {
-        // UTF-8 CSV is written as it is made, row by row: a company's listing is never held
-        // whole. (GBK is encoded whole first, so that text it cannot hold fails before output.)
+        // UTF-8 CSV and JSON are written as they are made, person by person: a company's
+        // report is never held whole. (GBK is encoded whole first, so that text it cannot hold
+        // fails before any output.)
         (Format::Csv, encoding @ (Encoding::Utf8 | Encoding::Utf8Bom)) => {
             let bom = encoding == Encoding::Utf8Bom;
-            let write = |out: &mut dyn std::io::Write| report::csv::write_report_to(&result, bom, out);
-            match &global.output {
-                Some(path) => output::stream_to_file(path, write)?,
-                None => output::stream_to_stdout(write)?,
-            }
+            emit_streamed(global, |out| report::csv::write_report_to(&result, bom, out))?
         }
+        (Format::Json, _) => emit_streamed(global, |out| report::json::write_to(&result, out))?,
         _ => emit(global, &render(global, &ctx, &result)?)?,
     }
     // The process ends here: the system takes back the memory at once, while freeing half a
@@ -132,6 +130,14 @@ pub fn require_output_for_xlsx(global: &Global) -> Result<()> {
         return Err(Error::Usage("--format xlsx writes a workbook: name the file with --output FILE.xlsx".into()));
     }
     Ok(())
+}
+
+/// Writes to --output (atomically) or standard output through `write`, as it is made.
+fn emit_streamed(global: &Global, write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
+    match &global.output {
+        Some(path) => output::stream_to_file(path, write),
+        None => output::stream_to_stdout(write),
+    }
 }
 
 /// Writes bytes to --output (atomically) or standard output.

@@ -27,34 +27,67 @@ fn decimal(value: Decimal) -> Value {
 }
 
 pub fn render(report: &Report) -> String {
-    let value = match report {
-        Report::Month(m) => month(m),
-        Report::Period(p) => period(p),
+    let mut out = Vec::new();
+    write_to(report, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes the report as pretty JSON to `out`, one person at a time: half a million people are
+/// never one tree of JSON values. The bytes are exactly `serde_json::to_string_pretty` of the
+/// whole report, and a newline.
+pub fn write_to(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let (top, people): (Value, Box<dyn Iterator<Item = Value> + '_>) = match report {
+        Report::Month(m) => (month(m), Box::new(month_people(m))),
+        Report::Period(p) => (period(p), Box::new(period_people(p))),
     };
-    let mut text = serde_json::to_string_pretty(&value).expect("JSON values always serialise");
-    text.push('\n');
-    text
+    let text = serde_json::to_string_pretty(&top).map_err(std::io::Error::other)?;
+    // The people go where the placeholder is: a JSON string cannot hold an unescaped quote, so
+    // this key and value can only be the top-level `people` field.
+    let placeholder = format!("\"people\": {}", serde_json::to_string(PEOPLE).map_err(std::io::Error::other)?);
+    let (before, after) = text.split_once(&placeholder).expect("the top object has the people placeholder");
+    out.write_all(before.as_bytes())?;
+    out.write_all(b"\"people\": [")?;
+    let mut person = Vec::new();
+    let mut any = false;
+    for value in people {
+        out.write_all(if any { b",\n    " } else { b"\n    " })?;
+        any = true;
+        person.clear();
+        serde_json::to_writer_pretty(&mut person, &value).map_err(std::io::Error::other)?;
+        // Two levels deeper than on its own; a newline never occurs inside a JSON string.
+        for (i, line) in person.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.write_all(b"\n    ")?;
+            }
+            out.write_all(line)?;
+        }
+    }
+    out.write_all(if any { b"\n  ]" } else { b"]" })?;
+    out.write_all(after.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// Stands for the people in the top object until they are written one by one.
+const PEOPLE: &str = "\u{1}people\u{1}";
+
+fn month_people(m: &MonthResult) -> impl Iterator<Item = Value> + '_ {
+    m.people.iter().map(|p| {
+        let items: Map<String, Value> =
+            p.entry.iter().flat_map(|e| e.items.iter()).map(|(name, v)| (name.to_string(), decimal(*v))).collect();
+        json!({
+            "id": p.id, "name": p.name, "unit": p.unit, "post": p.post,
+            "points": p.entry.as_ref().map_or(Value::Null, |e| decimal(e.points)),
+            "rank": p.rank,
+            "items": items,
+        })
+    })
 }
 
 fn month(m: &MonthResult) -> Value {
-    let people: Vec<Value> = m
-        .people
-        .iter()
-        .map(|p| {
-            let items: Map<String, Value> =
-                p.entry.iter().flat_map(|e| e.items.iter()).map(|(name, v)| (name.to_string(), decimal(*v))).collect();
-            json!({
-                "id": p.id, "name": p.name, "unit": p.unit, "post": p.post,
-                "points": p.entry.as_ref().map_or(Value::Null, |e| decimal(e.points)),
-                "rank": p.rank,
-                "items": items,
-            })
-        })
-        .collect();
     json!({
         "period": m.period.to_string(),
         "policy": m.policy,
-        "people": people,
+        "people": PEOPLE,
         "mean": score(m.mean, m.decimals),
         "warnings": m.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
     })
@@ -83,38 +116,38 @@ fn cut_fields(c: &Cut) -> Value {
     })
 }
 
-fn period(r: &PeriodResult) -> Value {
+fn period_people(r: &PeriodResult) -> impl Iterator<Item = Value> + '_ {
     let year = r.period.kind() == PeriodKind::Year;
     let d = r.decimals;
-    let people: Vec<Value> = r
-        .people
-        .iter()
-        .map(|p| {
-            let mut o = json!({
-                "id": p.person.id, "name": p.person.name, "unit": p.person.unit, "post": p.person.post,
-                "management": p.management,
-                "active_at_end": p.active_at_end,
-                "vetoed": p.veto.is_some(),
-                "veto_reason": p.veto.as_ref().map(|v| v.reason.clone()),
-                "points": score(p.scored.points, d),
-                "kpi": score(p.scored.kpi, d),
-                "score": score(p.scored.score, d),
-                "rank": p.rank,
-                "training": p.training,
-                "awards": p.awards.iter().map(line).collect::<Vec<_>>(),
-                "payout": money(p.payout),
-            });
-            if year {
-                let fields = o.as_object_mut().expect("object");
-                fields.insert("grade".into(), json!(p.grade));
-                let quarters: Map<String, Value> =
-                    p.quarter_payouts.iter().map(|(q, v)| (q.to_string(), money(*v))).collect();
-                fields.insert("quarter_payouts".into(), Value::Object(quarters));
-                fields.insert("year_payout".into(), p.year_payout.map_or(Value::Null, money));
-            }
-            o
-        })
-        .collect();
+    r.people.iter().map(move |p| {
+        let mut o = json!({
+            "id": p.person.id, "name": p.person.name, "unit": p.person.unit, "post": p.person.post,
+            "management": p.management,
+            "active_at_end": p.active_at_end,
+            "vetoed": p.veto.is_some(),
+            "veto_reason": p.veto.as_ref().map(|v| v.reason.clone()),
+            "points": score(p.scored.points, d),
+            "kpi": score(p.scored.kpi, d),
+            "score": score(p.scored.score, d),
+            "rank": p.rank,
+            "training": p.training,
+            "awards": p.awards.iter().map(line).collect::<Vec<_>>(),
+            "payout": money(p.payout),
+        });
+        if year {
+            let fields = o.as_object_mut().expect("object");
+            fields.insert("grade".into(), json!(p.grade));
+            let quarters: Map<String, Value> =
+                p.quarter_payouts.iter().map(|(q, v)| (q.to_string(), money(*v))).collect();
+            fields.insert("quarter_payouts".into(), Value::Object(quarters));
+            fields.insert("year_payout".into(), p.year_payout.map_or(Value::Null, money));
+        }
+        o
+    })
+}
+
+fn period(r: &PeriodResult) -> Value {
+    let year = r.period.kind() == PeriodKind::Year;
     let awards: Vec<Value> = r
         .rules
         .iter()
@@ -144,7 +177,7 @@ fn period(r: &PeriodResult) -> Value {
     let mut out = json!({
         "period": r.period.to_string(),
         "policy": r.policy,
-        "people": people,
+        "people": PEOPLE,
         "awards": awards,
         "training": training,
         "total_payout": money(r.total_payout),
@@ -159,4 +192,43 @@ fn period(r: &PeriodResult) -> Value {
     }
     fields.insert("warnings".into(), json!(r.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{MonthPerson, MonthResult};
+    use crate::model::{MonthPoints, Period};
+
+    /// The whole report as one tree, pretty-printed: what `write_to` must give byte for byte.
+    fn as_one_tree(m: &MonthResult) -> String {
+        let mut top = month(m);
+        top["people"] = Value::Array(month_people(m).collect());
+        serde_json::to_string_pretty(&top).unwrap() + "\n"
+    }
+
+    #[test]
+    fn people_written_one_by_one_read_as_the_whole_tree() {
+        let person = |id: &str, points: Option<i64>| MonthPerson {
+            id: id.into(),
+            name: "张\"伟\n".into(),
+            unit: "营业厅".into(),
+            post: "营业员".into(),
+            entry: points.map(|p| MonthPoints { points: Decimal::from(p), items: Vec::new(), line: 2 }),
+            rank: points.map(|_| 1),
+        };
+        let mut m = MonthResult {
+            period: Period::parse("2009-05").unwrap(),
+            file: None,
+            policy: "policy \"people\": [".into(),
+            decimals: 2,
+            people: Vec::new(),
+            mean: None,
+            item_names: Vec::new(),
+            warnings: Vec::new(),
+        };
+        assert_eq!(render(&Report::Month(m.clone())), as_one_tree(&m));
+        m.people = vec![person("0001", Some(92)), person("0002", None)];
+        assert_eq!(render(&Report::Month(m.clone())), as_one_tree(&m));
+    }
 }
