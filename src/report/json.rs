@@ -7,6 +7,7 @@ use crate::engine::quota::{Cut, TieAtCut};
 use crate::engine::{MonthResult, PeriodResult, Report};
 use crate::model::{format_fixed, PeriodKind};
 use rust_decimal::Decimal;
+use serde::Serialize;
 use serde_json::{json, Map, Number, Value};
 use std::str::FromStr;
 
@@ -36,9 +37,9 @@ pub fn render(report: &Report) -> String {
 /// never one tree of JSON values. The bytes are exactly `serde_json::to_string_pretty` of the
 /// whole report, and a newline.
 pub fn write_to(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let (top, people): (Value, Box<dyn Iterator<Item = Value> + '_>) = match report {
-        Report::Month(m) => (month(m), Box::new(month_people(m))),
-        Report::Period(p) => (period(p), Box::new(period_people(p))),
+    let (top, people): (Value, Box<dyn Iterator<Item = Person<'_>> + '_>) = match report {
+        Report::Month(m) => (month(m), Box::new(month_people(m).map(Person::Month))),
+        Report::Period(p) => (period(p), Box::new(period_people(p).map(Person::Period))),
     };
     let text = serde_json::to_string_pretty(&top).map_err(std::io::Error::other)?;
     // The people go where the placeholder is: a JSON string cannot hold an unescaped quote, so
@@ -65,6 +66,14 @@ pub fn write_to(report: &Report, out: &mut dyn std::io::Write) -> std::io::Resul
     out.write_all(if any { b"\n  ]" } else { b"]" })?;
     out.write_all(after.as_bytes())?;
     out.write_all(b"\n")
+}
+
+/// A person of any report, written as what it holds.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Person<'a> {
+    Month(Value),
+    Period(PeriodPerson<'a>),
 }
 
 /// Stands for the people in the top object until they are written one by one.
@@ -116,33 +125,61 @@ fn cut_fields(c: &Cut) -> Value {
     })
 }
 
-fn period_people(r: &PeriodResult) -> impl Iterator<Item = Value> + '_ {
+/// One person of a quarter or a year, in SPEC § 6's field order. A struct, not a tree of
+/// values: half a million of them are written.
+#[derive(Serialize)]
+struct PeriodPerson<'a> {
+    id: &'a str,
+    name: &'a str,
+    unit: &'a str,
+    post: &'a str,
+    management: bool,
+    active_at_end: bool,
+    vetoed: bool,
+    veto_reason: Option<&'a str>,
+    points: Value,
+    kpi: Value,
+    score: Value,
+    rank: Option<u32>,
+    training: bool,
+    awards: Vec<Value>,
+    payout: Value,
+    #[serde(flatten)]
+    year: Option<YearPerson<'a>>,
+}
+
+/// A person's fields that only a year has.
+#[derive(Serialize)]
+struct YearPerson<'a> {
+    grade: Option<&'a str>,
+    quarter_payouts: Map<String, Value>,
+    year_payout: Value,
+}
+
+fn period_people(r: &PeriodResult) -> impl Iterator<Item = PeriodPerson<'_>> + '_ {
     let year = r.period.kind() == PeriodKind::Year;
     let d = r.decimals;
-    r.people.iter().map(move |p| {
-        let mut o = json!({
-            "id": p.person.id, "name": p.person.name, "unit": p.person.unit, "post": p.person.post,
-            "management": p.management,
-            "active_at_end": p.active_at_end,
-            "vetoed": p.veto.is_some(),
-            "veto_reason": p.veto.as_ref().map(|v| v.reason.clone()),
-            "points": score(p.scored.points, d),
-            "kpi": score(p.scored.kpi, d),
-            "score": score(p.scored.score, d),
-            "rank": p.rank,
-            "training": p.training,
-            "awards": p.awards.iter().map(line).collect::<Vec<_>>(),
-            "payout": money(p.payout),
-        });
-        if year {
-            let fields = o.as_object_mut().expect("object");
-            fields.insert("grade".into(), json!(p.grade));
-            let quarters: Map<String, Value> =
-                p.quarter_payouts.iter().map(|(q, v)| (q.to_string(), money(*v))).collect();
-            fields.insert("quarter_payouts".into(), Value::Object(quarters));
-            fields.insert("year_payout".into(), p.year_payout.map_or(Value::Null, money));
-        }
-        o
+    r.people.iter().map(move |p| PeriodPerson {
+        id: &p.person.id,
+        name: &p.person.name,
+        unit: &p.person.unit,
+        post: &p.person.post,
+        management: p.management,
+        active_at_end: p.active_at_end,
+        vetoed: p.veto.is_some(),
+        veto_reason: p.veto.as_ref().map(|v| v.reason.as_str()),
+        points: score(p.scored.points, d),
+        kpi: score(p.scored.kpi, d),
+        score: score(p.scored.score, d),
+        rank: p.rank,
+        training: p.training,
+        awards: p.awards.iter().map(line).collect(),
+        payout: money(p.payout),
+        year: year.then(|| YearPerson {
+            grade: p.grade.as_deref(),
+            quarter_payouts: p.quarter_payouts.iter().map(|(q, v)| (q.to_string(), money(*v))).collect(),
+            year_payout: p.year_payout.map_or(Value::Null, money),
+        }),
     })
 }
 
