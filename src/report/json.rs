@@ -69,6 +69,8 @@ pub fn write_to(report: &Report, out: &mut dyn std::io::Write) -> std::io::Resul
 }
 
 /// A person of any report, written as what it holds.
+// One at a time, written at once: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Person<'a> {
