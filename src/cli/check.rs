@@ -26,8 +26,8 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
                     if problems.is_empty() {
                         // The engine's own checks: missing rows under `missing_month`.
                         for q in quarters_to_check(&data, within.as_ref()) {
-                            match engine::quarter(&q, &rubric, &data, &workspace.config.data, engine::Trail::None) {
-                                Ok(r) => warnings.extend(r.warnings),
+                            match engine::quarter_findings(&q, &rubric, &data, &workspace.config.data) {
+                                Ok(w) => warnings.extend(w),
                                 Err(p) => problems.extend(p),
                             }
                         }

@@ -221,6 +221,18 @@ pub fn quarter(
     quarter_keeping(period, rubric, data, data_dir, trail, keep_everything)
 }
 
+/// What `check` needs of a quarter: its problems, or its warnings (nobody's results are kept).
+pub fn quarter_findings(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+) -> Result<Vec<Problem>, Vec<Problem>> {
+    quarter_keeping(period, rubric, data, data_dir, Trail::None, keep_nothing).map(|r| r.warnings)
+}
+
+fn keep_nothing(_: Settled<'_>) {}
+
 /// `quarter`, keeping of each person what `keep` makes of them.
 fn quarter_keeping<P>(
     period: &Period,
