@@ -222,13 +222,11 @@ impl Workspace {
     /// Reads what every period needs but no monthly file: the roster, events, city awards
     /// and vetoes. A year reads its quarters' points and KPI files with `load_quarter`, one
     /// quarter at a time, so that memory grows with people and not with months.
-    pub fn load_base(&self) -> Result<Loaded> {
-        let (data, mut found) = self.read_base()?;
-        if !found.problems.is_empty() {
-            crate::error::sort(&mut found.problems);
-            return Err(Error::Problems(found.problems));
-        }
-        Ok(Loaded { data, warnings: found.warnings })
+    /// Fails early only when the roster itself cannot be used; the problems of the other
+    /// files are returned with the data, to be given together with those of the monthly files.
+    pub fn load_base(&self) -> Result<(Loaded, Vec<Problem>)> {
+        let (data, found) = self.read_base()?;
+        Ok((Loaded { data, warnings: found.warnings }, found.problems))
     }
 
     /// Reads one quarter's points and KPI files: the sheets, or every problem; and the

@@ -47,9 +47,19 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
     let stage = |what: String| progress.as_ref().inspect(|p| p.stage(what));
     let (ws, rubric, data_dir) = (&ctx.workspace, &ctx.rubric, &ctx.workspace.config.data);
     let (mut result, mut warnings) = if period.kind() == PeriodKind::Year {
-        let Loaded { mut data, mut warnings } = ws.load_base()?;
-        let roster = data.roster.clone();
+        let (Loaded { mut data, mut warnings }, base_problems) = ws.load_base()?;
         let quarters = period.quarters();
+        if !base_problems.is_empty() {
+            // As for any period: every file's problems at once, and nothing scored.
+            let mut problems = base_problems;
+            for q in &quarters {
+                problems.extend(ws.load_quarter(rubric, q, &data.roster).0.err().unwrap_or_default());
+            }
+            crate::error::sort(&mut problems);
+            problems.dedup();
+            return Err(Error::Problems(problems));
+        }
+        let roster = data.roster.clone();
         // A year reads its monthly files a quarter at a time (see `engine::year_loading`),
         // each quarter's on another thread while the quarter before it is scored.
         let year = std::thread::scope(|scope| {

@@ -296,7 +296,10 @@ pub fn year_loading(
     data.kpi_monthly.clear();
     data.kpi_quarterly.clear();
     if !reading.is_empty() {
+        // A folder's problem (two files for one month, a folder that cannot be read) comes
+        // with every quarter read from it: once is enough.
         crate::error::sort(&mut reading);
+        reading.dedup();
         return Err(reading);
     }
     year_of_quarters(period, rubric, data, trail, quarters)

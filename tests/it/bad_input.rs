@@ -486,3 +486,33 @@ fn failing_run_leaves_an_existing_output_file_untouched() {
     line_with(&r, &["data/points/2009-05.csv:3: column points:", "\"9O\""]);
     assert_eq!(ws.read("report.json"), "last month's report\n");
 }
+
+#[test]
+fn a_year_gives_every_files_problems_at_once_like_a_quarter() {
+    // A bad event row and a bad points value: the year (which reads its monthly files a
+    // quarter at a time) names both, as the quarter does — not only the first file's.
+    let ws = Ws::example();
+    edit(
+        &ws,
+        "data/events.csv",
+        "2009Q2,市公司客服季度竞赛,客户服务部,3,\n",
+        "2009Q2,市公司客服季度竞赛,客户服务部,x,\n",
+    );
+    edit(&ws, POINTS, "0102,刘淑芬,85.5,", "0102,刘淑芬,8x5.5,");
+    let quarter = rejects(&ws, QUARTER);
+    let year = rejects(&ws, &["year", "2009"]);
+    for r in [&quarter, &year] {
+        line_with(r, &["data/events.csv:", "column rank:", "\"x\""]);
+        line_with(r, &["data/points/2009-05.csv:3: column points:", "\"8x5.5\""]);
+    }
+}
+
+#[test]
+fn a_folder_problem_is_given_once_by_a_year() {
+    // Two files for one month: said once, although the year reads the folder for each quarter.
+    let ws = Ws::example();
+    ws.write("data/points/2009-5.csv", ws.read(POINTS));
+    let r = rejects(&ws, &["year", "2009"]);
+    let said = r.stderr.lines().filter(|l| l.contains("keep one file per period")).count();
+    assert_eq!(said, 1, "stderr:\n{}", r.stderr);
+}
