@@ -60,6 +60,8 @@ fn encoding_problem(file: &str, open: &Open<'_>, offset: u64, message: &str) -> 
     let (mut line, mut header, mut column) = (1u64, Vec::new(), 0usize);
     // Commas and line breaks inside a quoted cell neither separate columns nor end the row.
     let (mut quoted, mut at_cell_start, mut just_closed) = (false, true, false);
+    // A CR that no LF follows ends a line too (old Mac files): known one byte later.
+    let mut after_cr = false;
     let mut at = 0u64;
     if let Ok(mut reader) = open() {
         let mut chunk = vec![0u8; 64 * 1024];
@@ -73,6 +75,13 @@ fn encoding_problem(file: &str, open: &Open<'_>, offset: u64, message: &str) -> 
                     break 'read;
                 }
                 at += 1;
+                if after_cr && b != b'\n' {
+                    line += 1;
+                    if !quoted {
+                        column = 0;
+                    }
+                }
+                after_cr = b == b'\r';
                 if line == 1 && b != b'\n' {
                     header.push(b);
                 }
@@ -176,6 +185,9 @@ struct Quotes {
     at_cell_start: bool,
     /// A `"` ended the last scan inside a quoted cell: it may be the first of a `""` pair.
     pending_quote: bool,
+    /// A CR ended the last scan: a line break if no LF follows (then a cut too, when it was
+    /// outside quotes), else the first half of a CRLF.
+    pending_cr: Option<bool>,
 }
 
 impl Quotes {
@@ -186,15 +198,29 @@ impl Quotes {
     /// Scans more text; returns the end of its last line that ends outside a quoted cell
     /// (where the text can be cut into complete records), if any.
     fn scan(&mut self, text: &[u8]) -> Option<usize> {
+        let mut cut = None;
+        if let Some(outside) = self.pending_cr.take() {
+            if text.first().is_some_and(|&b| b != b'\n') {
+                self.lines += 1;
+                cut = outside.then_some(0);
+            }
+        }
         // Most files quote nothing: then every line ends outside quotes.
         if !self.quoted && !self.pending_quote && !text.contains(&b'"') {
-            self.lines += text.iter().filter(|&&b| b == b'\n').count() as u64;
+            let (lines, end) = (count_breaks(text, 0, text.len()), text.len());
+            if text.last() == Some(&b'\r') {
+                // Undecided until the next byte: CRLF or a lone CR.
+                self.lines += lines - 1;
+                self.pending_cr = Some(true);
+            } else {
+                self.lines += lines;
+            }
             if let Some(&last) = text.last() {
                 self.at_cell_start = matches!(last, b',' | b'\n' | b'\r');
             }
-            return text.iter().rposition(|&b| b == b'\n').map(|p| p + 1);
+            let last_break = (0..end).rev().find(|&i| is_break(text, i) && i + 1 < end || text[i] == b'\n');
+            return last_break.map(|p| p + 1).or(cut);
         }
-        let mut cut = None;
         let mut i = 0;
         if self.pending_quote {
             self.pending_quote = false;
@@ -218,7 +244,9 @@ impl Quotes {
                 self.quoted = true;
                 self.opened_at = self.lines + 1;
             }
-            if b == b'\n' {
+            if b == b'\r' && i + 1 == text.len() {
+                self.pending_cr = Some(!self.quoted && !self.pending_quote);
+            } else if is_break(text, i) {
                 self.lines += 1;
                 if !self.quoted && !self.pending_quote {
                     cut = Some(i + 1);
@@ -288,7 +316,7 @@ impl Records<'_> {
                 }
             }
         }
-        self.next_line += text.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.next_line += count_breaks(text, 0, text.len());
         Ok(())
     }
 }
@@ -644,6 +672,29 @@ impl Table {
     }
 }
 
+/// Whether a line ends at `text[i]`: an LF, or a CR that no LF follows (old Mac files end
+/// lines with a lone CR; Excel on Windows with CRLF, counted once, at the LF). A CR at the
+/// end of `text` counts: callers give whole lines, or the end of the file.
+fn is_break(text: &[u8], i: usize) -> bool {
+    match text[i] {
+        b'\n' => true,
+        b'\r' => text.get(i + 1) != Some(&b'\n'),
+        _ => false,
+    }
+}
+
+/// How many lines end in `text[from..to]` (see `is_break`).
+fn count_breaks(text: &[u8], from: usize, to: usize) -> u64 {
+    let lf = text[from..to].iter().filter(|&&b| b == b'\n').count();
+    // CRLF files have a CR on every line: count only the lone ones, and only when there are CRs.
+    let lone_cr = if text[from..to].contains(&b'\r') {
+        (from..to).filter(|&i| text[i] == b'\r' && is_break(text, i)).count()
+    } else {
+        0
+    };
+    (lf + lone_cr) as u64
+}
+
 /// Turns a record's byte offset into its 1-based line. The csv crate's own line count is
 /// wrong after CRLF endings (what Excel writes) and blank lines, and its offset points at the
 /// line break before the record, so skip those and count newlines, incrementally.
@@ -658,7 +709,7 @@ impl LineCounter {
         let start = offset + text[offset.min(text.len())..].iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         let start = start.min(text.len());
         if start >= self.offset {
-            self.line += text[self.offset..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.line += count_breaks(text, self.offset, start);
             self.offset = start;
         }
         self.line + 1
@@ -720,6 +771,25 @@ mod tests {
             assert_eq!(unclosed_quote(open, split.min(open.len())), Some(3), "split at {split}");
             assert_eq!(unclosed_quote(closed, split), None, "split at {split}");
         }
+    }
+
+    #[test]
+    fn lone_cr_ends_a_line_and_crlf_counts_once_wherever_the_text_is_cut() {
+        // Lines: 1 header, 2 a, 3-4 a quoted cell over a lone CR, 5 (CRLF) b, 6 c.
+        let text = b"id\ra\r\"x\ry\"\r\nb\rc\r";
+        for split in 0..=text.len() {
+            let mut q = Quotes::new();
+            let first = q.scan(&text[..split]);
+            let second = q.scan(&text[split..]);
+            assert_eq!(q.lines, 5, "split at {split}: the final CR stays undecided");
+            // A cut is only ever made at a line end outside quotes, never inside the CRLF.
+            for cut in first.into_iter().chain(second.map(|c| split + c)) {
+                assert!(cut != 11 && ![6, 8].contains(&cut), "split at {split}: cut at {cut}");
+            }
+        }
+        assert_eq!(count_breaks(text, 0, text.len()), 6);
+        let t = Table::parse("p.csv", b"id\r1\r\r2\r\n3\n", COLS, &Aliases::new()).unwrap();
+        assert_eq!(t.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4, 5]);
     }
 
     #[test]

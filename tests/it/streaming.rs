@@ -697,3 +697,23 @@ fn problems_in_several_large_files_each_name_their_own_file_and_line() {
         }
     }
 }
+
+#[test]
+fn a_multi_mib_file_with_lone_cr_line_ends_keeps_late_lines_true() {
+    // Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR. The same layout as an LF
+    // file, every LF made a CR (a quoted two-line note included): the lines must be the same.
+    let mut f = File::new("id,name,points,note\n");
+    f.row(1, "", "91", 300_000, "\n");
+    f.push("0002,,90,\"a note\non two lines\"\n");
+    let early = f.row(3, "", "8O", 10, "\n");
+    for i in 4..=7 {
+        f.row(i, "", "90", 500_000, "\n");
+    }
+    let late = f.row(8, "", "9O", 10, "\n");
+    f.row(9, "", "90", 10, "\n");
+    assert!(f.len() > 2 * BLOCK);
+    let bytes: Vec<u8> = f.bytes.iter().map(|&b| if b == b'\n' { b'\r' } else { b }).collect();
+    let ws = Ws::case("worked-2009Q2");
+    ws.write(POINTS, &bytes);
+    check_fails(&ws, &[not_a_number(POINTS, early, "points", "8O"), not_a_number(POINTS, late, "points", "9O")], &[]);
+}
