@@ -271,16 +271,6 @@ impl<T> Sheet<T> {
         }
         self.rows[position] = Some(row);
     }
-
-    /// The rows there are, by roster position.
-    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
-        self.rows.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
-    }
-
-    /// Where a row came from, for messages and `explain`.
-    pub fn source(&self, line: u32) -> Source {
-        Source { file: self.file.clone(), line: line.into() }
-    }
 }
 
 /// One person's validated points for one month.

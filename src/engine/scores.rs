@@ -372,15 +372,6 @@ pub fn compare(a: &Scored, b: &Scored, tie_break: &[TieKey]) -> Ordering {
 /// Ranks the scored entries: rank = 1 + the number strictly ahead (1, 2, 2, 4).
 /// Returns, for each input index, its rank (`None` for entries without a score).
 pub fn rank<T>(entries: &[T], scored: impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Vec<Option<u32>> {
-    rank_order(entries, scored, tie_break).0
-}
-
-/// `rank`, and the indices of the ranked entries from first to last.
-pub fn rank_order<T>(
-    entries: &[T],
-    scored: impl Fn(&T) -> &Scored,
-    tie_break: &[TieKey],
-) -> (Vec<Option<u32>>, Vec<usize>) {
     let scored_ones = (0..entries.len()).filter(|&i| scored(&entries[i]).score.is_some());
     let keys = sort_keys(entries, &scored, tie_break);
     let same = |a: usize, b: usize| match &keys {
@@ -411,7 +402,7 @@ pub fn rank_order<T>(
         };
         ranks[i] = Some(rank);
     }
-    (ranks, order)
+    ranks
 }
 
 /// Score, then the tie-break keys, as integers at the largest scale any of them has, packed

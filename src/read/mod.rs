@@ -207,18 +207,14 @@ impl Quotes {
         }
         // Most files quote nothing: then every line ends outside quotes.
         if !self.quoted && !self.pending_quote && !text.contains(&b'"') {
-            let (lines, end) = (count_breaks(text, 0, text.len()), text.len());
-            if text.last() == Some(&b'\r') {
-                // Undecided until the next byte: CRLF or a lone CR.
-                self.lines += lines - 1;
-                self.pending_cr = Some(true);
-            } else {
-                self.lines += lines;
-            }
+            // A CR at the very end is undecided until the next byte: CRLF or a lone CR.
+            let decided = if text.last() == Some(&b'\r') { text.len() - 1 } else { text.len() };
+            self.pending_cr = (decided < text.len()).then_some(true);
+            self.lines += count_breaks(text, 0, decided);
             if let Some(&last) = text.last() {
                 self.at_cell_start = matches!(last, b',' | b'\n' | b'\r');
             }
-            let last_break = (0..end).rev().find(|&i| is_break(text, i) && i + 1 < end || text[i] == b'\n');
+            let last_break = (0..decided).rev().find(|&i| is_break(text, i));
             return last_break.map(|p| p + 1).or(cut);
         }
         let mut i = 0;
