@@ -32,6 +32,7 @@ fn build_fixture() -> (Roster, rubric::Rubric) {
 pub fn read_data_file(bytes: &[u8]) {
     let (roster, rubric) = fixture();
     let aliases = Aliases::new();
+    same_in_small_blocks(bytes, &aliases);
     let mut found = files::Findings::default();
     if let Ok(t) = Table::parse("roster.csv", bytes, files::ROSTER, &aliases) {
         files::roster(&t, &mut found);
@@ -53,6 +54,29 @@ pub fn read_data_file(bytes: &[u8]) {
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         let _ = Period::parse(text);
+    }
+}
+
+/// Reading in blocks of a few bytes must give what reading in one block gives: the same rows
+/// on the same lines, or a problem either way (which problem may differ: the first one found
+/// in block order is given).
+fn same_in_small_blocks(bytes: &[u8], aliases: &Aliases) {
+    for columns in [files::ROSTER, files::POINTS, files::EVENTS] {
+        let whole = Table::parse("f.csv", bytes, columns, aliases);
+        for block in [5, 7, 64] {
+            let small = Table::parse_in_blocks("f.csv", bytes, columns, aliases, block);
+            match (&whole, &small) {
+                (Ok(a), Ok(b)) => {
+                    let rows = |t: &Table| t.rows.iter().map(|r| (r.line, r.cells.clone())).collect::<Vec<_>>();
+                    assert_eq!((&a.headers, a.header_line, &a.encoding), (&b.headers, b.header_line, &b.encoding));
+                    assert_eq!(rows(a), rows(b), "blocks of {block} bytes read other rows");
+                }
+                (Err(_), Err(_)) => {}
+                (a, b) => {
+                    panic!("blocks of {block} bytes: {:?} but one block: {:?}", b.as_ref().err(), a.as_ref().err())
+                }
+            }
+        }
     }
 }
 

@@ -329,18 +329,19 @@ fn pass(
     columns: &[Column],
     aliases: &Aliases,
     sink: &mut dyn Rows,
+    block: usize,
 ) -> Pass {
     let one = |line: u64, message: String| Pass::Failed(vec![Problem::at(file, line, message)]);
     let mut reader = match open() {
         Ok(r) => r,
         Err(e) => return Pass::Failed(vec![Problem::new(file, crate::error::io_text(&e))]),
     };
-    let mut raw = vec![0u8; BLOCK];
+    let mut raw = vec![0u8; block];
     let mut carry = 0; // bytes of a UTF-8 sequence cut by the block's end, moved to raw's start
     let mut offset = 0u64; // of raw[0] in the file
     let mut bom = false;
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
-    let mut text: Vec<u8> = Vec::with_capacity(BLOCK + BLOCK / 2);
+    let mut text: Vec<u8> = Vec::with_capacity(block + block / 2);
     let mut scanned = 0;
     let mut quotes = Quotes::new();
     let mut records = Records {
@@ -464,7 +465,7 @@ pub type Aliases = HashMap<String, Vec<String>>;
 #[derive(Debug, Clone)]
 pub struct Row {
     pub line: u64,
-    cells: csv::StringRecord,
+    pub(crate) cells: csv::StringRecord,
 }
 
 /// A decoded file (CSV, or one worksheet of a workbook) with its header matched against a
@@ -550,9 +551,21 @@ fn both_mean(file: &str, line: u64, headers: &[String], first: usize, second: us
 impl Table {
     /// Parses `bytes` as CSV, keeping every row; the first non-blank record is the header.
     pub fn parse(file: &str, bytes: &[u8], columns: &[Column], aliases: &Aliases) -> Result<Table, Vec<Problem>> {
+        Table::parse_in_blocks(file, bytes, columns, aliases, BLOCK)
+    }
+
+    /// `parse`, reading `block` bytes at a time (the fuzz target compares small blocks with
+    /// the real size: every cut between blocks must read the same rows).
+    pub(crate) fn parse_in_blocks(
+        file: &str,
+        bytes: &[u8],
+        columns: &[Column],
+        aliases: &Aliases,
+        block: usize,
+    ) -> Result<Table, Vec<Problem>> {
         let open = || Ok(Box::new(bytes) as Box<dyn Read + '_>);
         let mut keep = Keep(Vec::new());
-        let mut table = Table::stream(file, &open, columns, aliases, &mut keep)?;
+        let mut table = Table::stream_in_blocks(file, &open, columns, aliases, &mut keep, block)?;
         table.rows = keep.0;
         Ok(table)
     }
@@ -568,9 +581,20 @@ impl Table {
         aliases: &Aliases,
         sink: &mut dyn Rows,
     ) -> Result<Table, Vec<Problem>> {
+        Table::stream_in_blocks(file, open, columns, aliases, sink, BLOCK)
+    }
+
+    fn stream_in_blocks(
+        file: &str,
+        open: &Open<'_>,
+        columns: &[Column],
+        aliases: &Aliases,
+        sink: &mut dyn Rows,
+        block: usize,
+    ) -> Result<Table, Vec<Problem>> {
         let mut utf8_end = None;
         loop {
-            match pass(file, open, utf8_end, columns, aliases, sink) {
+            match pass(file, open, utf8_end, columns, aliases, sink, block) {
                 Pass::Done(table) => return Ok(table),
                 Pass::Failed(problems) => return Err(problems),
                 Pass::NotUtf8(at) if utf8_end.is_none() => utf8_end = Some(at),
