@@ -275,9 +275,13 @@ struct Records<'s> {
 
 impl Records<'_> {
     /// Parses whole lines of text (a block), giving the header to `start` and rows to `row`.
-    fn block(&mut self, text: &[u8], sink: &mut dyn Rows) -> Result<(), Vec<Problem>> {
+    ///
+    /// After the first block, `text` starts with the line break that ended the block before
+    /// (`kept`: 1 byte): the csv crate takes a BOM at the very start of its input for the
+    /// file's own and drops it, and a line may begin with U+FEFF (files joined with `cat`).
+    fn block(&mut self, text: &[u8], kept: usize, sink: &mut dyn Rows) -> Result<(), Vec<Problem>> {
         let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
-        let mut lines = LineCounter { offset: 0, line: self.next_line - 1 };
+        let mut lines = LineCounter { offset: kept, line: self.next_line - 1 };
         loop {
             match reader.read_record(&mut self.row.cells) {
                 Ok(false) => break,
@@ -312,7 +316,7 @@ impl Records<'_> {
                 }
             }
         }
-        self.next_line += count_breaks(text, 0, text.len());
+        self.next_line += count_breaks(text, kept, text.len());
         Ok(())
     }
 }
@@ -343,6 +347,8 @@ fn pass(
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
     let mut text: Vec<u8> = Vec::with_capacity(block + block / 2);
     let mut scanned = 0;
+    // Bytes at the start of `text` already parsed with the block before (see `Records::block`).
+    let mut kept = 0;
     let mut quotes = Quotes::new();
     let mut records = Records {
         file,
@@ -424,10 +430,15 @@ fn pass(
             if let Some(line) = quotes.unclosed().filter(|_| eof) {
                 return one(line, "a quoted cell is not closed: a quote (\") opens here and the file ends inside it (truncated?): close it or remove it".to_string());
             }
-            if let Err(p) = records.block(&text[..cut], sink) {
+            if let Err(p) = records.block(&text[..cut], kept, sink) {
                 return Pass::Failed(p);
             }
-            text.drain(..cut);
+            if eof {
+                break;
+            }
+            // Keep the line break that ends the block: the next block starts with it.
+            text.drain(..cut - 1);
+            kept = 1;
         }
         scanned = text.len();
         if eof {
