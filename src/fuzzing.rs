@@ -58,8 +58,7 @@ pub fn read_data_file(bytes: &[u8]) {
 }
 
 /// Reading in blocks of a few bytes must give what reading in one block gives: the same rows
-/// on the same lines, or a problem either way (which problem may differ: the first one found
-/// in block order is given).
+/// on the same lines, or the same problems.
 fn same_in_small_blocks(bytes: &[u8], aliases: &Aliases) {
     for columns in [files::ROSTER, files::POINTS, files::EVENTS] {
         let whole = Table::parse("f.csv", bytes, columns, aliases);
@@ -71,7 +70,7 @@ fn same_in_small_blocks(bytes: &[u8], aliases: &Aliases) {
                     assert_eq!((&a.headers, a.header_line, &a.encoding), (&b.headers, b.header_line, &b.encoding));
                     assert_eq!(rows(a), rows(b), "blocks of {block} bytes read other rows");
                 }
-                (Err(_), Err(_)) => {}
+                (Err(a), Err(b)) => assert_eq!(a, b, "blocks of {block} bytes found other problems"),
                 (a, b) => {
                     panic!("blocks of {block} bytes: {:?} but one block: {:?}", b.as_ref().err(), a.as_ref().err())
                 }

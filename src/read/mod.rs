@@ -349,6 +349,9 @@ fn pass(
     let mut scanned = 0;
     // Bytes at the start of `text` already parsed with the block before (see `Records::block`).
     let mut kept = 0;
+    // A problem found part way is given only once the whole file is decoded (a byte that is not
+    // UTF-8, or a NUL, further on is the file's first problem); the rows are not read further.
+    let (mut failed, mut nul): (Option<Vec<Problem>>, Option<u64>) = (None, None);
     let mut quotes = Quotes::new();
     let mut records = Records {
         file,
@@ -415,8 +418,8 @@ fn pass(
                 consumed
             }
         };
-        if let Some(at) = chunk[..consumed].iter().position(|&b| b == 0) {
-            return Pass::Failed(vec![encoding_problem(file, open, offset + at as u64, NUL_MESSAGE)]);
+        if nul.is_none() {
+            nul = chunk[..consumed].iter().position(|&b| b == 0).map(|at| offset + at as u64);
         }
         raw.copy_within(consumed..total, 0);
         carry = total - consumed;
@@ -427,11 +430,10 @@ fn pass(
             quotes.scan(&text[scanned..]);
         }
         if let Some(cut) = cut {
-            if let Some(line) = quotes.unclosed().filter(|_| eof) {
-                return one(line, "a quoted cell is not closed: a quote (\") opens here and the file ends inside it (truncated?): close it or remove it".to_string());
-            }
-            if let Err(p) = records.block(&text[..cut], kept, sink) {
-                return Pass::Failed(p);
+            if failed.is_none() && nul.is_none() {
+                if let Err(p) = records.block(&text[..cut], kept, sink) {
+                    failed = Some(p);
+                }
             }
             if eof {
                 break;
@@ -444,6 +446,17 @@ fn pass(
         if eof {
             break;
         }
+    }
+    // The whole file is decoded: its problems in the order a reading of the whole file would
+    // find them, wherever the blocks fell — bytes, then quotes, then rows.
+    if let Some(at) = nul {
+        return Pass::Failed(vec![encoding_problem(file, open, at, NUL_MESSAGE)]);
+    }
+    if let Some(line) = quotes.unclosed() {
+        return one(line, "a quoted cell is not closed: a quote (\") opens here and the file ends inside it (truncated?): close it or remove it".to_string());
+    }
+    if let Some(problems) = failed {
+        return Pass::Failed(problems);
     }
     match records.table {
         Some(table) => Pass::Done(table),
