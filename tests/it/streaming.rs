@@ -240,15 +240,16 @@ fn a_multi_line_quoted_cell_across_the_first_block_end_keeps_every_line_true() {
         assert_eq!(row_start + last, BLOCK - 1);
         assert_eq!(line_of(&f.bytes, row_start), straddling);
         let late = late_bad_row(&mut f, 450_000);
-        let ws = Ws::case("worked-2009Q2");
-        ws.write(POINTS, &f.bytes);
-        // No line of the quoted cell may be read as a row of its own: exactly two errors.
-        check_fails(
-            &ws,
-            &[not_a_number(POINTS, straddling, "points", "8O"), not_a_number(POINTS, late, "points", "9O")],
-            &[],
-        );
+        two_bad_points(&f, straddling, late);
     }
+}
+
+/// The file as May's points sheet: exactly its two errors, "8O" on line `first` and "9O" on
+/// line `second` — no line of a quoted cell may be read as a row of its own.
+fn two_bad_points(f: &File, first: usize, second: usize) {
+    let ws = Ws::case("worked-2009Q2");
+    ws.write(POINTS, &f.bytes);
+    check_fails(&ws, &[not_a_number(POINTS, first, "points", "8O"), not_a_number(POINTS, second, "points", "9O")], &[]);
 }
 
 /// Rows 0003 to 0010 (those before 0008 with a note of `note` bytes), 0008's points "9O": its
@@ -290,13 +291,7 @@ fn a_quoted_cell_of_many_lines_longer_than_a_block_keeps_every_line_true() {
     assert_eq!(&f.bytes[2 * BLOCK - 1..2 * BLOCK + 1], b"\"\"");
     assert!(f.line() - straddling > 50_000, "the cell has many lines");
     let late = late_bad_row(&mut f, 10);
-    let ws = Ws::case("worked-2009Q2");
-    ws.write(POINTS, &f.bytes);
-    check_fails(
-        &ws,
-        &[not_a_number(POINTS, straddling, "points", "8O"), not_a_number(POINTS, late, "points", "9O")],
-        &[],
-    );
+    two_bad_points(&f, straddling, late);
 }
 
 // CRLF line endings and blank lines.
