@@ -256,6 +256,14 @@ impl<T> Sheet<T> {
         Sheet { file, rows: Vec::new() }
     }
 
+    /// An empty sheet with a slot for each of `people` roster positions (grown once, not row
+    /// by row).
+    pub fn with_people(file: Arc<str>, people: usize) -> Sheet<T> {
+        let mut rows = Vec::with_capacity(people);
+        rows.resize_with(people, || None);
+        Sheet { file, rows }
+    }
+
     /// The row of the person at `position`, if the sheet has one.
     pub fn get(&self, position: usize) -> Option<&T> {
         self.rows.get(position).and_then(Option::as_ref)

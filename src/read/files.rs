@@ -171,7 +171,19 @@ impl Rows for RosterRows<'_> {
 /// tried first: sheets mostly list people in the roster's order, and a comparison with the
 /// next person is cheaper than a lookup among half a million.
 fn roster_id(table: &Table, row: &Row, roster: &Roster, guess: usize, found: &mut Findings) -> Option<usize> {
-    let id = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m)))?;
+    roster_id_of(table, row, table.cell(row, "id"), roster, guess, found)
+}
+
+/// `roster_id` with the id cell already looked up.
+fn roster_id_of(
+    table: &Table,
+    row: &Row,
+    cell: &str,
+    roster: &Roster,
+    guess: usize,
+    found: &mut Findings,
+) -> Option<usize> {
+    let id = found.check(values::id(cell).map_err(|m| table.problem(row, "id", m)))?;
     if roster.people.get(guess).is_some_and(|p| *p.id == *id) {
         return Some(guess);
     }
@@ -195,9 +207,8 @@ fn roster_id(table: &Table, row: &Row, roster: &Roster, guess: usize, found: &mu
     None
 }
 
-/// Warns when a sheet's name differs from the roster's for the same id.
-fn check_name(table: &Table, row: &Row, person: &Person, found: &mut Findings) {
-    let name = table.cell(row, "name");
+/// Warns when a sheet's name (`name`, the row's cell) differs from the roster's for the same id.
+fn check_name(table: &Table, row: &Row, name: &str, person: &Person, found: &mut Findings) {
     if !name.is_empty() && name != &*person.name {
         found.warnings.push(Problem::at(
             &table.file,
@@ -256,24 +267,41 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
     }
 }
 
-/// A row of a one-row-per-person sheet: its person's roster position when the id is on the
-/// roster and the person has no earlier row (`seen`), with the name checked against the roster.
-/// `next` is the position after the last row's person: the likely one.
-fn person_row<'r>(
-    table: &Table,
-    row: &Row,
+/// Finds the person of each row of a one-row-per-person sheet (points, KPI).
+struct PersonRows<'r> {
     roster: &'r Roster,
-    seen: &mut [u64],
-    next: &mut usize,
-    found: &mut Findings,
-) -> Option<(usize, &'r Person)> {
-    let position = roster_id(table, row, roster, *next, found)?;
-    *next = position + 1;
-    let person: &Person = &roster.people[position];
-    first_row(table, row, person, position, seen, found).then(|| {
-        check_name(table, row, person, found);
-        (position, person)
-    })
+    /// Each roster position's first line in this sheet (0: none yet).
+    seen: Vec<u64>,
+    /// The position after the last row's person: the likely one.
+    next: usize,
+    /// The `id` and `name` columns, looked up once per sheet rather than once per row.
+    id: Option<usize>,
+    name: Option<usize>,
+}
+
+impl<'r> PersonRows<'r> {
+    fn new(roster: &'r Roster) -> PersonRows<'r> {
+        PersonRows { roster, seen: Vec::new(), next: 0, id: None, name: None }
+    }
+
+    fn start(&mut self, table: &Table) {
+        self.seen = vec![0; self.roster.len()];
+        self.next = 0;
+        (self.id, self.name) = (table.index("id"), table.index("name"));
+    }
+
+    /// The row's roster position and person when the id is on the roster and the person has
+    /// no earlier row, with the name checked against the roster.
+    fn row(&mut self, table: &Table, row: &Row, found: &mut Findings) -> Option<(usize, &'r Person)> {
+        let cell = |index: Option<usize>| index.map_or("", |i| Table::cell_at(row, i));
+        let position = roster_id_of(table, row, cell(self.id), self.roster, self.next, found)?;
+        self.next = position + 1;
+        let person: &Person = &self.roster.people[position];
+        first_row(table, row, person, position, &mut self.seen, found).then(|| {
+            check_name(table, row, cell(self.name), person, found);
+            (position, person)
+        })
+    }
 }
 
 /// A row's line as sheets keep it (no data file has four billion lines).
@@ -309,8 +337,9 @@ pub struct PointsRows<'a> {
     tables: Vec<TableColumns>,
     /// The current row's value in each item column (reused from row to row).
     given: Vec<Option<Decimal>>,
-    seen: Vec<u64>,
-    next: usize,
+    people: PersonRows<'a>,
+    /// The `points` column.
+    total: Option<usize>,
     pub sheet: PointsSheet,
 }
 
@@ -338,8 +367,8 @@ impl<'a> PointsRows<'a> {
             usable: false,
             tables: Vec::new(),
             given: Vec::new(),
-            seen: Vec::new(),
-            next: 0,
+            people: PersonRows::new(roster),
+            total: None,
             sheet: PointsSheet::new(Arc::from("")),
         }
     }
@@ -349,8 +378,9 @@ impl super::Rows for PointsRows<'_> {
     fn start(&mut self, table: &Table) {
         let found = &mut *self.found;
         found.rewind(self.mark);
-        self.sheet = PointsSheet::new(table.file.clone());
-        self.seen = vec![0; self.roster.len()];
+        self.sheet = PointsSheet::with_people(table.file.clone(), self.roster.len());
+        self.people.start(table);
+        self.total = table.index("points");
         let before = found.problems.len();
         self.item_columns = self
             .rubric
@@ -386,14 +416,13 @@ impl super::Rows for PointsRows<'_> {
             return;
         }
         let (rubric, found) = (self.rubric, &mut *self.found);
-        let Some((position, person)) = person_row(table, row, self.roster, &mut self.seen, &mut self.next, found)
-        else {
+        let Some((position, person)) = self.people.row(table, row, found) else {
             return;
         };
         let problems_before = found.problems.len();
-        let total = found
-            .check(values::number(table.cell(row, "points")).map_err(|m| table.problem(row, "points", number_fix(m))))
-            .flatten();
+        let total_cell = self.total.map_or("", |i| Table::cell_at(row, i));
+        let total =
+            found.check(values::number(total_cell).map_err(|m| table.problem(row, "points", number_fix(m)))).flatten();
         self.given.clear();
         for (name, index) in &self.item_columns {
             match values::number(Table::cell_at(row, *index)) {
@@ -520,37 +549,37 @@ pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings
 
 /// `kpi`, one row at a time, for `Table::stream`.
 pub struct KpiRows<'a> {
-    roster: &'a Roster,
     rubric: &'a Rubric,
     found: &'a mut Findings,
     mark: (usize, usize),
-    seen: Vec<u64>,
-    next: usize,
+    people: PersonRows<'a>,
+    /// The `kpi` column.
+    kpi: Option<usize>,
     pub sheet: KpiSheet,
 }
 
 impl<'a> KpiRows<'a> {
     pub fn new(roster: &'a Roster, rubric: &'a Rubric, found: &'a mut Findings) -> KpiRows<'a> {
         let sheet = KpiSheet::new(Arc::from(""));
-        KpiRows { mark: found.mark(), roster, rubric, found, seen: Vec::new(), next: 0, sheet }
+        KpiRows { mark: found.mark(), rubric, found, people: PersonRows::new(roster), kpi: None, sheet }
     }
 }
 
 impl super::Rows for KpiRows<'_> {
     fn start(&mut self, table: &Table) {
         self.found.rewind(self.mark);
-        self.sheet = KpiSheet::new(table.file.clone());
-        self.seen = vec![0; self.roster.len()];
+        self.sheet = KpiSheet::with_people(table.file.clone(), self.people.roster.len());
+        self.people.start(table);
+        self.kpi = table.index("kpi");
     }
 
     fn row(&mut self, table: &Table, row: &Row) {
         let found = &mut *self.found;
-        let Some((position, _)) = person_row(table, row, self.roster, &mut self.seen, &mut self.next, found) else {
+        let Some((position, _)) = self.people.row(table, row, found) else {
             return;
         };
-        let value = found
-            .check(values::number(table.cell(row, "kpi")).map_err(|m| table.problem(row, "kpi", number_fix(m))))
-            .flatten();
+        let cell = self.kpi.map_or("", |i| Table::cell_at(row, i));
+        let value = found.check(values::number(cell).map_err(|m| table.problem(row, "kpi", number_fix(m)))).flatten();
         if let Some(kpi) = value.filter(|v| in_range(table, row, "kpi", *v, self.rubric.kpi_max, found)) {
             self.sheet.insert(position, KpiValue { kpi, line: line(row) });
         }

@@ -316,7 +316,8 @@ impl Records<'_> {
                 }
             }
         }
-        self.next_line += count_breaks(text, kept, text.len());
+        // The counter has counted the breaks up to its offset: only the rest is left to count.
+        self.next_line = lines.line + count_breaks(text, lines.offset, text.len()) + 1;
         Ok(())
     }
 }
@@ -419,7 +420,7 @@ fn pass(
             }
         };
         if nul.is_none() {
-            nul = chunk[..consumed].iter().position(|&b| b == 0).map(|at| offset + at as u64);
+            nul = memchr::memchr(0, &chunk[..consumed]).map(|at| offset + at as u64);
         }
         raw.copy_within(consumed..total, 0);
         carry = total - consumed;
@@ -729,13 +730,10 @@ fn is_break(text: &[u8], i: usize) -> bool {
 
 /// How many lines end in `text[from..to]` (see `is_break`).
 fn count_breaks(text: &[u8], from: usize, to: usize) -> u64 {
-    let lf = text[from..to].iter().filter(|&&b| b == b'\n').count();
-    // CRLF files have a CR on every line: count only the lone ones, and only when there are CRs.
-    let lone_cr = if text[from..to].contains(&b'\r') {
-        (from..to).filter(|&i| text[i] == b'\r' && is_break(text, i)).count()
-    } else {
-        0
-    };
+    let span = &text[from..to];
+    let lf = memchr::memchr_iter(b'\n', span).count();
+    // CRLF files have a CR on every line: count only the lone ones.
+    let lone_cr = memchr::memchr_iter(b'\r', span).filter(|&i| is_break(text, from + i)).count();
     (lf + lone_cr) as u64
 }
 
