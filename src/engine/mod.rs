@@ -26,13 +26,15 @@ pub struct PersonResult {
     pub management: bool,
     pub active_at_end: bool,
     /// The veto that applies to this period, if any.
-    pub veto: Option<VetoRow>,
+    /// Boxed: few people are vetoed, and every result carries the field.
+    pub veto: Option<Box<VetoRow>>,
     pub scored: Scored,
     pub rank: Option<u32>,
     pub training: bool,
     pub awards: Vec<AwardLine>,
     pub payout: Decimal,
-    pub grade: Option<String>,
+    /// The grade band's name, shared by everyone in the band.
+    pub grade: Option<Arc<str>>,
     /// Year only: each quarter's payout, and the quarters' plus the year's.
     pub quarter_payouts: Vec<(Period, Decimal)>,
     pub year_payout: Option<Decimal>,
@@ -415,7 +417,7 @@ pub struct Settled<'a> {
     pub training: bool,
     pub awards: Vec<AwardLine>,
     pub payout: Decimal,
-    pub grade: Option<&'a str>,
+    pub grade: Option<&'a Arc<str>>,
 }
 
 /// Keeps all of a person (a quarter's or a year's report).
@@ -430,13 +432,13 @@ impl From<Settled<'_>> for PersonResult {
             person: p.person.clone(),
             management: p.standing.management,
             active_at_end: p.standing.active_at_end,
-            veto: p.veto.cloned(),
+            veto: p.veto.cloned().map(Box::new),
             scored: p.scored,
             rank: p.standing.rank,
             training: p.training,
             awards: p.awards,
             payout: p.payout,
-            grade: p.grade.map(str::to_string),
+            grade: p.grade.cloned(),
             quarter_payouts: Vec::new(),
             year_payout: None,
         }
@@ -517,10 +519,11 @@ fn settle<P>(
     } else {
         Vec::new()
     };
-    let mut grade_of: Vec<Option<&str>> = vec![None; standings.len()];
-    for band in &grades {
+    let band_names: Vec<Arc<str>> = grades.iter().map(|b| Arc::from(b.name.as_str())).collect();
+    let mut grade_of: Vec<Option<&Arc<str>>> = vec![None; standings.len()];
+    for (band, name) in grades.iter().zip(&band_names) {
         for c in &grade_candidates[band.start..band.end] {
-            grade_of[c.place] = Some(band.name.as_str());
+            grade_of[c.place] = Some(name);
         }
     }
     let mut people = Vec::with_capacity(order.len());

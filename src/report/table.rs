@@ -158,7 +158,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
             score_text(p.scored.score, r.decimals),
         ]);
         if year {
-            row.push(p.grade.clone().unwrap_or_default());
+            row.push(p.grade.as_deref().unwrap_or_default().to_string());
         } else {
             row.push(if p.training { l("是", "yes") } else { String::new() });
         }
