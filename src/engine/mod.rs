@@ -244,6 +244,21 @@ fn quarter_keeping<P>(
     trail: Trail<'_>,
     keep: impl FnMut(Settled<'_>) -> P,
 ) -> Result<PeriodResult<P>, Vec<Problem>> {
+    let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
+    Ok(settle(period, rubric, data, scored, warnings, keep))
+}
+
+/// The first half of a quarter: every active person's points, KPI and score (in roster
+/// order), and the warnings scoring raised; or the problems that stop it.
+type QuarterScored = (Vec<(usize, Scored)>, Vec<Problem>);
+
+fn score_quarter(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+) -> Result<QuarterScored, Vec<Problem>> {
     let mut notes = Notes::default();
     scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
     let sheets = scores::QuarterSheets::new(period, data, data_dir);
@@ -259,7 +274,7 @@ fn quarter_keeping<P>(
         return Err(notes.problems);
     }
     crate::error::sort(&mut notes.warnings);
-    Ok(settle(period, rubric, data, scored, notes.warnings, keep))
+    Ok((scored, notes.warnings))
 }
 
 /// A year's results: each quarter through the same pipeline, then the annual scores.
@@ -270,8 +285,19 @@ pub fn year(
     data_dir: &str,
     trail: Trail<'_>,
 ) -> Result<PeriodResult, Vec<Problem>> {
-    let quarters = period.quarters().iter().map(|q| summary(q, rubric, data, data_dir)).collect();
-    year_of_quarters(period, rubric, data, trail, quarters)
+    let quarters = period.quarters();
+    let mut problems = Vec::new();
+    let mut scored = Vec::new();
+    for (n, q) in quarters.iter().enumerate() {
+        match quarter_in_year(q, rubric, data, data_dir, n + 1 == quarters.len()) {
+            Ok(s) => scored.push(s),
+            Err(p) => problems.extend(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    year_of_quarters(period, rubric, data, trail, scored)
 }
 
 /// `year`, with each quarter's points and KPI sheets put into `data` by `load` just before
@@ -286,11 +312,15 @@ pub fn year_loading(
     trail: Trail<'_>,
     mut load: impl FnMut(&Period, &mut Dataset) -> Result<(), Vec<Problem>>,
 ) -> Result<PeriodResult, Vec<Problem>> {
+    let quarters = period.quarters();
     let mut reading = Vec::new();
-    let mut quarters = Vec::new();
-    for q in period.quarters() {
-        match load(&q, data) {
-            Ok(()) => quarters.push(summary(&q, rubric, data, data_dir)),
+    let mut scored = Vec::new();
+    for (n, q) in quarters.iter().enumerate() {
+        match load(q, data) {
+            Ok(()) => match quarter_in_year(q, rubric, data, data_dir, n + 1 == quarters.len()) {
+                Ok(s) => scored.push(s),
+                Err(p) => reading.extend(p),
+            },
             Err(p) => reading.extend(p),
         }
     }
@@ -304,106 +334,121 @@ pub fn year_loading(
         reading.dedup();
         return Err(reading);
     }
-    year_of_quarters(period, rubric, data, trail, quarters)
+    year_of_quarters(period, rubric, data, trail, scored)
 }
 
-/// A quarter through the same pipeline, kept only as what the year needs of it: every
-/// person's points, KPI and payout (four full quarters of half a million people would not fit).
-fn summary(q: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -> Result<QuarterSummary, Vec<Problem>> {
-    let keep = |p: Settled<'_>| QuarterOf {
-        position: p.position,
-        points: p.scored.points,
-        kpi: p.scored.kpi,
-        payout: p.payout,
-    };
-    quarter_keeping(q, rubric, data, data_dir, Trail::None, keep).map(QuarterSummary::of)
+/// What a year keeps of one of its quarters: every person's points and KPI (by roster
+/// position), and once the quarter is settled, every person's payout — four full quarters of
+/// half a million people would not fit. The last quarter is settled beside the year itself
+/// (see `year_of_quarters`): the year's scores need only the quarters' points and KPI.
+struct QuarterInYear {
+    period: Period,
+    warnings: Vec<Problem>,
+    /// By roster position; `None` for people not active in the quarter.
+    scores: Vec<Option<PointsAndKpi>>,
+    payouts: Payouts,
 }
 
-/// The year from its quarters: annual scores, ranking, year rules and grades.
+/// A person's quarterly points and KPI.
+type PointsAndKpi = (Option<Decimal>, Option<Decimal>);
+
+enum Payouts {
+    Settled(QuarterPayouts),
+    /// Scored, not yet settled.
+    Pending(Vec<(usize, Scored)>),
+}
+
+/// A settled quarter's payouts.
+struct QuarterPayouts {
+    total: Decimal,
+    /// By roster position (0 for people not active in the quarter).
+    by_position: Vec<Decimal>,
+}
+
+fn quarter_in_year(
+    q: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    data_dir: &str,
+    last: bool,
+) -> Result<QuarterInYear, Vec<Problem>> {
+    let (scored, warnings) = score_quarter(q, rubric, data, data_dir, Trail::None)?;
+    let mut scores = vec![None; data.roster.len()];
+    for (position, s) in &scored {
+        scores[*position] = Some((s.points, s.kpi));
+    }
+    let payouts = if last { Payouts::Pending(scored) } else { Payouts::Settled(payouts(q, rubric, data, scored)) };
+    Ok(QuarterInYear { period: *q, warnings, scores, payouts })
+}
+
+/// The second half of a quarter inside a year: settled, keeping only each person's payout.
+fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> QuarterPayouts {
+    let settled = settle(q, rubric, data, scored, Vec::new(), |p| (p.position, p.payout));
+    let mut by_position = vec![Decimal::ZERO; data.roster.len()];
+    for (position, payout) in settled.people {
+        by_position[position] = payout;
+    }
+    QuarterPayouts { total: settled.total_payout, by_position }
+}
+
+/// The year from its quarters: annual scores, ranking, year rules and grades; the last
+/// quarter settled on another thread meanwhile.
 fn year_of_quarters(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
     trail: Trail<'_>,
-    results: Vec<Result<QuarterSummary, Vec<Problem>>>,
+    mut quarters: Vec<QuarterInYear>,
 ) -> Result<PeriodResult, Vec<Problem>> {
-    let mut quarters: Vec<QuarterSummary> = Vec::new();
-    let mut problems = Vec::new();
-    for r in results {
-        match r {
-            Ok(q) => quarters.push(q),
-            Err(p) => problems.extend(p),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let mut warnings: Vec<Problem> = quarters.iter_mut().flat_map(|q| std::mem::take(&mut q.warnings)).collect();
     crate::error::sort(&mut warnings);
     warnings.dedup();
-    let scored: Vec<(usize, Scored)> = data
-        .roster
-        .people
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.active_in(period))
-        .map(|(i, p)| {
-            // At most four quarters: on the stack, not a list per person.
-            let mut per_quarter = [(*period, None, None); 4];
-            let mut n = 0;
-            for (q, s) in quarters.iter().filter_map(|q| q.person(i).map(|s| (q, s))).take(4) {
-                per_quarter[n] = (q.period, s.points, s.kpi);
-                n += 1;
-            }
-            (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
-        })
+    let unsettled: Vec<(Period, Payouts)> = quarters
+        .iter_mut()
+        .map(|q| (q.period, std::mem::replace(&mut q.payouts, Payouts::Pending(Vec::new()))))
         .collect();
-    let mut result = settle(period, rubric, data, scored, warnings, keep_everything);
-    for person in &mut result.people {
-        person.quarter_payouts = quarters
-            .iter()
-            .map(|q| (q.period, q.person(person.position).map_or(Decimal::ZERO, |s| s.payout)))
+    let scores: Vec<(Period, &[Option<PointsAndKpi>])> =
+        quarters.iter().map(|q| (q.period, q.scores.as_slice())).collect();
+    let (mut result, payouts) = std::thread::scope(|scope| {
+        let settling: Vec<_> = unsettled
+            .into_iter()
+            .map(|(period, p)| match p {
+                Payouts::Settled(p) => Ok(p),
+                Payouts::Pending(scored) => Err(scope.spawn(move || payouts(&period, rubric, data, scored))),
+            })
             .collect();
+        let scored: Vec<(usize, Scored)> = data
+            .roster
+            .people
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.active_in(period))
+            .map(|(i, p)| {
+                // At most four quarters: on the stack, not a list per person.
+                let mut per_quarter = [(*period, None, None); 4];
+                let mut n = 0;
+                for (q, (points, kpi)) in scores.iter().filter_map(|(q, s)| s[i].map(|s| (q, s))).take(4) {
+                    per_quarter[n] = (*q, points, kpi);
+                    n += 1;
+                }
+                (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
+            })
+            .collect();
+        let result = settle(period, rubric, data, scored, warnings, keep_everything);
+        let payouts: Vec<QuarterPayouts> = settling
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+            .collect();
+        (result, payouts)
+    });
+    for person in &mut result.people {
+        person.quarter_payouts =
+            quarters.iter().zip(&payouts).map(|(q, p)| (q.period, p.by_position[person.position])).collect();
         person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
     }
-    result.quarter_totals = quarters.iter().map(|q| (q.period, q.total_payout)).collect();
+    result.quarter_totals = quarters.iter().zip(&payouts).map(|(q, p)| (q.period, p.total)).collect();
     result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
     Ok(result)
-}
-
-/// What a year keeps of one of its quarters.
-struct QuarterSummary {
-    period: Period,
-    total_payout: Decimal,
-    warnings: Vec<Problem>,
-    /// By roster position.
-    people: Vec<Option<QuarterOf>>,
-}
-
-/// One person's quarter, as the year uses it.
-struct QuarterOf {
-    position: usize,
-    points: Option<Decimal>,
-    kpi: Option<Decimal>,
-    payout: Decimal,
-}
-
-impl QuarterSummary {
-    fn of(r: PeriodResult<QuarterOf>) -> QuarterSummary {
-        let mut people: Vec<Option<QuarterOf>> = Vec::new();
-        for p in r.people {
-            let position = p.position;
-            if position >= people.len() {
-                people.resize_with(position + 1, || None);
-            }
-            people[position] = Some(p);
-        }
-        QuarterSummary { period: r.period, total_payout: r.total_payout, warnings: r.warnings, people }
-    }
-
-    fn person(&self, position: usize) -> Option<&QuarterOf> {
-        self.people.get(position).and_then(Option::as_ref)
-    }
 }
 
 /// The shared second half of the pipeline: rank, veto, awards, training, netting, grades.
