@@ -458,7 +458,9 @@ pub struct Settled<'a> {
     pub person: &'a Arc<Person>,
     pub standing: &'a Standing<'a>,
     pub veto: Option<&'a VetoRow>,
-    pub scored: Scored,
+    /// Lent, not given: a caller that keeps only payouts never touches it (the scores lie in
+    /// roster order, people are settled in listing order).
+    pub scored: &'a mut Scored,
     pub training: bool,
     pub awards: Vec<AwardLine>,
     pub payout: Decimal,
@@ -478,7 +480,7 @@ impl From<Settled<'_>> for PersonResult {
             management: p.standing.management,
             active_at_end: p.standing.active_at_end,
             veto: p.veto.cloned().map(Box::new),
-            scored: p.scored,
+            scored: std::mem::take(p.scored),
             rank: p.standing.rank,
             training: p.training,
             awards: p.awards,
@@ -574,7 +576,7 @@ fn settle<P>(
     let mut people = Vec::with_capacity(order.len());
     let mut total_payout = Decimal::ZERO;
     for (place, &i) in order.iter().enumerate() {
-        let (position, s) = (scored[i].0, std::mem::take(&mut scored[i].1));
+        let (position, s) = (scored[i].0, &mut scored[i].1);
         let mut person_lines = std::mem::take(&mut lines[place]);
         person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
         awards::net(&mut person_lines, rubric.city_netting);

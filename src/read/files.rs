@@ -167,9 +167,9 @@ impl Rows for RosterRows<'_> {
     }
 }
 
-/// The roster position of a row's id (with a hint when leading zeros were lost). `guess` is
-/// tried first: sheets mostly list people in the roster's order, and a comparison with the
-/// next person is cheaper than a lookup among half a million.
+/// The roster position of a row's id (with a hint when leading zeros were lost). `guess` and
+/// the few people after it are tried first: sheets mostly list people in the roster's order,
+/// and a comparison with the next person is cheaper than a lookup among half a million.
 fn roster_id(table: &Table, row: &Row, roster: &Roster, guess: usize, found: &mut Findings) -> Option<usize> {
     roster_id_of(table, row, table.cell(row, "id"), roster, guess, found)
 }
@@ -184,8 +184,10 @@ fn roster_id_of(
     found: &mut Findings,
 ) -> Option<usize> {
     let id = found.check(values::id(cell).map_err(|m| table.problem(row, "id", m)))?;
-    if roster.people.get(guess).is_some_and(|p| *p.id == *id) {
-        return Some(guess);
+    // Sheets skip the few people who have no row: look a little further on before hashing.
+    let ahead = roster.people.get(guess..(guess + 4).min(roster.len())).unwrap_or_default();
+    if let Some(skipped) = ahead.iter().position(|p| *p.id == *id) {
+        return Some(guess + skipped);
     }
     if let Some(position) = roster.position(&id) {
         return Some(position);
