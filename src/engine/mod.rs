@@ -236,13 +236,13 @@ pub fn quarter_findings(
 fn keep_nothing(_: Settled<'_>) {}
 
 /// `quarter`, keeping of each person what `keep` makes of them.
-fn quarter_keeping<P>(
+fn quarter_keeping<P: Send>(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
     data_dir: &str,
     trail: Trail<'_>,
-    keep: impl FnMut(Settled<'_>) -> P,
+    keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> Result<PeriodResult<P>, Vec<Problem>> {
     let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
     Ok(settle(period, rubric, data, scored, warnings, keep))
@@ -451,6 +451,11 @@ fn year_of_quarters(
     Ok(result)
 }
 
+/// People in a listing from which settling takes a second thread (below it, one is enough).
+/// Debug builds split any listing of two or more, so that every test of the tool (goldens,
+/// properties, the error catalogue) goes through the two-thread path too.
+const SETTLED_ON_TWO_THREADS: usize = if cfg!(debug_assertions) { 2 } else { 20_000 };
+
 /// The shared second half of the pipeline: rank, veto, awards, training, netting, grades.
 /// Everything settled about one person, for `settle`'s caller to keep what it needs of.
 pub struct Settled<'a> {
@@ -460,7 +465,7 @@ pub struct Settled<'a> {
     pub veto: Option<&'a VetoRow>,
     /// Lent, not given: a caller that keeps only payouts never touches it (the scores lie in
     /// roster order, people are settled in listing order).
-    pub scored: &'a mut Scored,
+    pub scored: &'a Scored,
     pub training: bool,
     pub awards: Vec<AwardLine>,
     pub payout: Decimal,
@@ -480,7 +485,7 @@ impl From<Settled<'_>> for PersonResult {
             management: p.standing.management,
             active_at_end: p.standing.active_at_end,
             veto: p.veto.cloned().map(Box::new),
-            scored: std::mem::take(p.scored),
+            scored: p.scored.clone(),
             rank: p.standing.rank,
             training: p.training,
             awards: p.awards,
@@ -492,13 +497,13 @@ impl From<Settled<'_>> for PersonResult {
     }
 }
 
-fn settle<P>(
+fn settle<P: Send>(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
-    mut scored: Vec<(usize, Scored)>,
+    scored: Vec<(usize, Scored)>,
     warnings: Vec<Problem>,
-    mut keep: impl FnMut(Settled<'_>) -> P,
+    keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> PeriodResult<P> {
     let person = |i: usize| &data.roster.people[scored[i].0];
     let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
@@ -573,32 +578,58 @@ fn settle<P>(
             grade_of[c.place] = Some(name);
         }
     }
-    let mut people = Vec::with_capacity(order.len());
-    let mut total_payout = Decimal::ZERO;
-    for (place, &i) in order.iter().enumerate() {
-        let (position, s) = (scored[i].0, &mut scored[i].1);
-        let mut person_lines = std::mem::take(&mut lines[place]);
-        person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
-        awards::net(&mut person_lines, rubric.city_netting);
-        let payout = person_lines.iter().map(|l| l.paid).sum();
-        // What each rule paid: its lines found among the few rules, not by hashing each line.
-        for line in person_lines.iter().filter(|l| l.source == awards::LineSource::District) {
-            if let Some(rule) = rules.iter_mut().find(|r| *r.key == *line.award) {
-                rule.paid += line.paid;
+    // Each person is settled on their own, so a long listing is settled in two stretches, one
+    // on another thread; what the rules paid and the total are added up after (exact sums: the
+    // order of the additions does not matter).
+    let settle_stretch = |places: std::ops::Range<usize>, lines: &mut [Vec<AwardLine>]| {
+        let mut kept = Vec::with_capacity(places.len());
+        let mut total = Decimal::ZERO;
+        let mut paid = vec![Decimal::ZERO; rules.len()];
+        for (place, person_lines) in places.zip(lines) {
+            let (position, s) = (scored[order[place]].0, &scored[order[place]].1);
+            let mut person_lines = std::mem::take(person_lines);
+            person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
+            awards::net(&mut person_lines, rubric.city_netting);
+            let payout = person_lines.iter().map(|l| l.paid).sum();
+            // What each rule paid: its lines found among the few rules, not by hashing each line.
+            for line in person_lines.iter().filter(|l| l.source == awards::LineSource::District) {
+                if let Some(rule) = rules.iter().position(|r| *r.key == *line.award) {
+                    paid[rule] += line.paid;
+                }
             }
+            total += payout;
+            kept.push(keep(Settled {
+                position,
+                person: &data.roster.people[position],
+                standing: &standings[place],
+                veto: vetoes.get(&position).copied(),
+                scored: s,
+                training: trained[place],
+                awards: person_lines,
+                payout,
+                grade: grade_of[place],
+            }));
         }
-        total_payout += payout;
-        people.push(keep(Settled {
-            position,
-            person: &data.roster.people[position],
-            standing: &standings[place],
-            veto: vetoes.get(&position).copied(),
-            scored: s,
-            training: trained[place],
-            awards: person_lines,
-            payout,
-            grade: grade_of[place],
-        }));
+        (kept, total, paid)
+    };
+    let n = order.len();
+    let (people, total_payout, paid) = if n >= SETTLED_ON_TWO_THREADS {
+        let mid = n / 2;
+        let (before, after) = lines.split_at_mut(mid);
+        let (first, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| settle_stretch(mid..n, after));
+            let first = settle_stretch(0..mid, before);
+            (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        let (mut people, total, mut paid) = first;
+        people.extend(second.0);
+        paid.iter_mut().zip(second.2).for_each(|(a, b)| *a += b);
+        (people, total + second.1, paid)
+    } else {
+        settle_stretch(0..n, &mut lines)
+    };
+    for (rule, paid) in rules.iter_mut().zip(paid) {
+        rule.paid += paid;
     }
     PeriodResult {
         period: *period,
