@@ -88,14 +88,26 @@ pub struct RosterRows<'a> {
     /// Units and posts repeat from person to person: one shared copy of each, which the
     /// engine compares for every person in every rule (a copy per person would be a cache
     /// miss per comparison among half a million).
-    shared: HashMap<String, Arc<str>>,
+    shared: rustc_hash::FxHashMap<String, Arc<str>>,
     /// Each id's position: the roster's index, which also finds duplicates.
     index: rustc_hash::FxHashMap<Arc<str>, usize>,
+    /// Where `ROSTER_CELLS` are in the file, looked up once rather than once per row.
+    columns: [Option<usize>; 6],
 }
+
+/// The roster's columns, in the order of `RosterRows::columns`.
+const ROSTER_CELLS: [&str; 6] = ["id", "name", "unit", "post", "joined", "left"];
 
 impl<'a> RosterRows<'a> {
     pub fn new(found: &'a mut Findings) -> RosterRows<'a> {
-        RosterRows { mark: found.mark(), found, people: Vec::new(), shared: HashMap::new(), index: Default::default() }
+        RosterRows {
+            mark: found.mark(),
+            found,
+            people: Vec::new(),
+            shared: Default::default(),
+            index: Default::default(),
+            columns: [None; 6],
+        }
     }
 
     pub fn roster(self) -> Roster {
@@ -111,15 +123,19 @@ impl<'a> RosterRows<'a> {
 }
 
 impl Rows for RosterRows<'_> {
-    fn start(&mut self, _: &Table) {
+    fn start(&mut self, table: &Table) {
         self.found.rewind(self.mark);
         self.people.clear();
         self.index.clear();
+        self.columns = ROSTER_CELLS.map(|c| table.index(c));
     }
 
     fn row(&mut self, table: &Table, row: &Row) {
         let found = &mut *self.found;
-        let Some(id) = found.check(values::id(table.cell(row, "id")).map_err(|m| table.problem(row, "id", m))) else {
+        let columns = self.columns;
+        // The cell of `ROSTER_CELLS[k]`, and that column's name (for messages).
+        let cell = |k: usize| (columns[k].map_or("", |i| Table::cell_at(row, i)), ROSTER_CELLS[k]);
+        let Some(id) = found.check(values::id(cell(0).0).map_err(|m| table.problem(row, "id", m))) else {
             return;
         };
         if let Some(&first) = self.index.get(&*id) {
@@ -133,18 +149,19 @@ impl Rows for RosterRows<'_> {
         }
         let id: Arc<str> = Arc::from(&*id);
         self.index.insert(id.clone(), self.people.len());
-        let mut text = |column: &str| {
-            let v = table.cell(row, column);
+        let mut text = |k: usize| {
+            let (v, column) = cell(k);
             if v.is_empty() {
                 found.problems.push(table.problem(row, column, format!("is blank: every person needs a {column}")));
             }
             v
         };
-        let (name, unit, post) = (text("name"), text("unit"), text("post"));
-        let mut date = |column: &str| {
-            found.check(values::date(table.cell(row, column)).map_err(|m| table.problem(row, column, m))).flatten()
+        let (name, unit, post) = (text(1), text(2), text(3));
+        let mut date = |k: usize| {
+            let (v, column) = cell(k);
+            found.check(values::date(v).map_err(|m| table.problem(row, column, m))).flatten()
         };
-        let (joined, left) = (date("joined"), date("left"));
+        let (joined, left) = (date(4), date(5));
         if let (Some(j), Some(l)) = (joined, left) {
             if l < j {
                 found.problems.push(table.problem(
