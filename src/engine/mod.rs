@@ -581,8 +581,8 @@ fn settle<P: Send>(
     // Each person is settled on their own, so a long listing is settled in two stretches, one
     // on another thread; what the rules paid and the total are added up after (exact sums: the
     // order of the additions does not matter).
-    let settle_stretch = |places: std::ops::Range<usize>, lines: &mut [Vec<AwardLine>]| {
-        let mut kept = Vec::with_capacity(places.len());
+    let settle_stretch = |places: std::ops::Range<usize>, lines: &mut [Vec<AwardLine>], room: usize| {
+        let mut kept = Vec::with_capacity(room);
         let mut total = Decimal::ZERO;
         let mut paid = vec![Decimal::ZERO; rules.len()];
         for (place, person_lines) in places.zip(lines) {
@@ -617,8 +617,9 @@ fn settle<P: Send>(
         let mid = n / 2;
         let (before, after) = lines.split_at_mut(mid);
         let (first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| settle_stretch(mid..n, after));
-            let first = settle_stretch(0..mid, before);
+            let second = scope.spawn(|| settle_stretch(mid..n, after, n - mid));
+            // Room for everyone: the second stretch is appended without moving the first.
+            let first = settle_stretch(0..mid, before, n);
             (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
         });
         let (mut people, total, mut paid) = first;
@@ -626,7 +627,7 @@ fn settle<P: Send>(
         paid.iter_mut().zip(second.2).for_each(|(a, b)| *a += b);
         (people, total + second.1, paid)
     } else {
-        settle_stretch(0..n, &mut lines)
+        settle_stretch(0..n, &mut lines, n)
     };
     for (rule, paid) in rules.iter_mut().zip(paid) {
         rule.paid += paid;
