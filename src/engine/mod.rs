@@ -262,24 +262,14 @@ fn score_quarter(
     let mut notes = Notes::default();
     scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
     let sheets = scores::QuarterSheets::new(period, data, data_dir);
-    let people = &data.roster.people;
-    // `()` per person: the stretches need no parts of their own, only their places.
-    let stretches = in_stretches(&mut vec![(); people.len()], |start, part| {
-        let mut notes = Notes::default();
-        let mut scored = stretch_list(start, part.len(), people.len());
-        scored.extend(
-            (start..start + part.len())
-                .filter(|&i| people[i].active_in(period))
-                .map(|i| (i, scores::quarter(&people[i], i, &sheets, rubric, trail.keeps(&people[i]), &mut notes))),
-        );
-        (scored, notes)
-    });
-    let mut scored: Vec<(usize, Scored)> = Vec::new();
-    for (more, found) in stretches {
-        append(&mut scored, more);
-        notes.problems.extend(found.problems);
-        notes.warnings.extend(found.warnings);
-    }
+    let scored: Vec<(usize, Scored)> = data
+        .roster
+        .people
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.active_in(period))
+        .map(|(i, p)| (i, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes)))
+        .collect();
     if !notes.problems.is_empty() {
         return Err(notes.problems);
     }
@@ -427,25 +417,23 @@ fn year_of_quarters(
                 Payouts::Pending(scored) => Err(scope.spawn(move || payouts(&period, rubric, data, scored))),
             })
             .collect();
-        let people = &data.roster.people;
-        let year_of = |i: usize| {
-            // At most four quarters: on the stack, not a list per person.
-            let mut per_quarter = [(*period, None, None); 4];
-            let mut n = 0;
-            for (q, (points, kpi)) in scores.iter().filter_map(|(q, s)| s[i].map(|s| (q, s))).take(4) {
-                per_quarter[n] = (*q, points, kpi);
-                n += 1;
-            }
-            (i, scores::year(&per_quarter[..n], rubric, trail.keeps(&people[i])))
-        };
-        let mut scored: Vec<(usize, Scored)> = Vec::new();
-        for more in in_stretches(&mut vec![(); people.len()], |start, part| {
-            let mut list = stretch_list(start, part.len(), people.len());
-            list.extend((start..start + part.len()).filter(|&i| people[i].active_in(period)).map(year_of));
-            list
-        }) {
-            append(&mut scored, more);
-        }
+        let scored: Vec<(usize, Scored)> = data
+            .roster
+            .people
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.active_in(period))
+            .map(|(i, p)| {
+                // At most four quarters: on the stack, not a list per person.
+                let mut per_quarter = [(*period, None, None); 4];
+                let mut n = 0;
+                for (q, (points, kpi)) in scores.iter().filter_map(|(q, s)| s[i].map(|s| (q, s))).take(4) {
+                    per_quarter[n] = (*q, points, kpi);
+                    n += 1;
+                }
+                (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
+            })
+            .collect();
         let result = settle(period, rubric, data, scored, warnings, keep_everything);
         let payouts: Vec<QuarterPayouts> = settling
             .into_iter()
@@ -463,44 +451,10 @@ fn year_of_quarters(
     Ok(result)
 }
 
-/// People from whom a pass over everyone (scoring, settling) is done in two stretches on two
-/// threads (below it, one is enough). Debug builds split any two people or more, so that every
-/// test of the tool (goldens, properties, the error catalogue) goes through the two-thread path.
-const TWO_THREADS_FROM: usize = if cfg!(debug_assertions) { 2 } else { 20_000 };
-
-/// Runs `work` over `parts` (one per person) as one stretch, or from `TWO_THREADS_FROM` people as
-/// two, the second on another thread; `work` gets a stretch's first index and its parts. The
-/// stretches' results come back in order. (People are scored and settled each on their own: what
-/// one stretch finds never depends on the other.)
-fn in_stretches<L: Send, T: Send>(parts: &mut [L], work: impl Fn(usize, &mut [L]) -> T + Sync) -> Vec<T> {
-    let n = parts.len();
-    if n < TWO_THREADS_FROM {
-        return vec![work(0, parts)];
-    }
-    let (first, second) = parts.split_at_mut(n / 2);
-    let work = &work;
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(move || work(n / 2, second));
-        let first = work(0, first);
-        vec![first, helper.join().unwrap_or_else(|e| std::panic::resume_unwind(e))]
-    })
-}
-
-/// Appends a later stretch's list (the first stretch's list, made with room for everyone,
-/// becomes the whole list).
-fn append<T>(list: &mut Vec<T>, more: Vec<T>) {
-    if list.is_empty() {
-        *list = more;
-    } else {
-        list.extend(more);
-    }
-}
-
-/// A list made with room for `everyone` when it is the first stretch's (starting at 0), so that
-/// the later stretches are appended without moving it; else with room for the stretch.
-fn stretch_list<T>(start: usize, stretch: usize, everyone: usize) -> Vec<T> {
-    Vec::with_capacity(if start == 0 { everyone } else { stretch })
-}
+/// People in a listing from which settling takes a second thread (below it, one is enough).
+/// Debug builds split any listing of two or more, so that every test of the tool (goldens,
+/// properties, the error catalogue) goes through the two-thread path too.
+const SETTLED_ON_TWO_THREADS: usize = if cfg!(debug_assertions) { 2 } else { 20_000 };
 
 /// The shared second half of the pipeline: rank, veto, awards, training, netting, grades.
 /// Everything settled about one person, for `settle`'s caller to keep what it needs of.
@@ -627,10 +581,8 @@ fn settle<P: Send>(
     // Each person is settled on their own, so a long listing is settled in two stretches, one
     // on another thread; what the rules paid and the total are added up after (exact sums: the
     // order of the additions does not matter).
-    let n = order.len();
-    let settle_stretch = |start: usize, lines: &mut [Vec<AwardLine>]| {
-        let places = start..start + lines.len();
-        let mut kept = stretch_list(start, lines.len(), n);
+    let settle_stretch = |places: std::ops::Range<usize>, lines: &mut [Vec<AwardLine>], room: usize| {
+        let mut kept = Vec::with_capacity(room);
         let mut total = Decimal::ZERO;
         let mut paid = vec![Decimal::ZERO; rules.len()];
         for (place, person_lines) in places.zip(lines) {
@@ -660,14 +612,25 @@ fn settle<P: Send>(
         }
         (kept, total, paid)
     };
-    let mut people = Vec::new();
-    let mut total_payout = Decimal::ZERO;
-    for (kept, total, paid) in in_stretches(&mut lines, settle_stretch) {
-        append(&mut people, kept);
-        total_payout += total;
-        for (rule, paid) in rules.iter_mut().zip(paid) {
-            rule.paid += paid;
-        }
+    let n = order.len();
+    let (people, total_payout, paid) = if n >= SETTLED_ON_TWO_THREADS {
+        let mid = n / 2;
+        let (before, after) = lines.split_at_mut(mid);
+        let (first, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| settle_stretch(mid..n, after, n - mid));
+            // Room for everyone: the second stretch is appended without moving the first.
+            let first = settle_stretch(0..mid, before, n);
+            (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        let (mut people, total, mut paid) = first;
+        people.extend(second.0);
+        paid.iter_mut().zip(second.2).for_each(|(a, b)| *a += b);
+        (people, total + second.1, paid)
+    } else {
+        settle_stretch(0..n, &mut lines, n)
+    };
+    for (rule, paid) in rules.iter_mut().zip(paid) {
+        rule.paid += paid;
     }
     PeriodResult {
         period: *period,
