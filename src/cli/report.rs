@@ -64,11 +64,11 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
         // each quarter's on another thread while the quarter before it is scored.
         let year = std::thread::scope(|scope| {
             let roster = &roster;
-            let read = |q: Period| scope.spawn(move || ws.load_quarter(rubric, &q, roster));
+            let read = |q: Period| crate::threads::start(scope, move || ws.load_quarter(rubric, &q, roster));
             let mut next = quarters.first().map(|&q| (q, read(q)));
             let load = |q: &Period, data: &mut Dataset| {
                 let (sheets, read_warnings) = match next.take() {
-                    Some((p, reading)) if p == *q => reading.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    Some((p, reading)) if p == *q => reading.join(),
                     _ => ws.load_quarter(rubric, q, roster),
                 };
                 next = quarters.iter().find(|&n| n > q).map(|&n| (n, read(n)));

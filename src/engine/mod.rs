@@ -9,6 +9,7 @@ pub mod scores;
 use crate::error::Problem;
 use crate::model::{CityAwardRow, Dataset, MonthPoints, Period, PeriodKind, Person, VetoRow};
 use crate::rubric::Rubric;
+use crate::threads;
 use awards::{AwardLine, RuleOutcome, Standing, TrainingOutcome};
 use quota::{Band, Candidate};
 use rust_decimal::Decimal;
@@ -413,8 +414,8 @@ fn year_of_quarters(
         let settling: Vec<_> = unsettled
             .into_iter()
             .map(|(period, p)| match p {
-                Payouts::Settled(p) => Ok(p),
-                Payouts::Pending(scored) => Err(scope.spawn(move || payouts(&period, rubric, data, scored))),
+                Payouts::Settled(p) => threads::Job::Done(p),
+                Payouts::Pending(scored) => threads::start(scope, move || payouts(&period, rubric, data, scored)),
             })
             .collect();
         let scored: Vec<(usize, Scored)> = data
@@ -435,10 +436,7 @@ fn year_of_quarters(
             })
             .collect();
         let result = settle(period, rubric, data, scored, warnings, keep_everything);
-        let payouts: Vec<QuarterPayouts> = settling
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
-            .collect();
+        let payouts: Vec<QuarterPayouts> = settling.into_iter().map(threads::Job::join).collect();
         (result, payouts)
     });
     for person in &mut result.people {
@@ -617,10 +615,10 @@ fn settle<P: Send>(
         let mid = n / 2;
         let (before, after) = lines.split_at_mut(mid);
         let (first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| settle_stretch(mid..n, after, n - mid));
+            let second = threads::start(scope, || settle_stretch(mid..n, after, n - mid));
             // Room for everyone: the second stretch is appended without moving the first.
             let first = settle_stretch(0..mid, before, n);
-            (first, second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            (first, second.join())
         });
         let (mut people, total, mut paid) = first;
         people.extend(second.0);

@@ -161,10 +161,9 @@ pub fn write_report_to(report: &Report, bom: bool, out: &mut dyn std::io::Write)
                 into_bytes(w)
             };
             let (mine, theirs) = stretches.split_first().expect("a stretch");
-            let helpers: Vec<_> = theirs.iter().map(|r| scope.spawn(move || format(r.clone()))).collect();
-            std::iter::once(format(mine.clone()))
-                .chain(helpers.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
-                .collect()
+            let helpers: Vec<_> =
+                theirs.iter().map(|r| crate::threads::start(scope, move || format(r.clone()))).collect();
+            std::iter::once(format(mine.clone())).chain(helpers.into_iter().map(crate::threads::Job::join)).collect()
         });
         for text in texts {
             out.write_all(&text?)?;
