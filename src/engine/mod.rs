@@ -399,17 +399,18 @@ fn year_of_quarters(
     rubric: &Rubric,
     data: &Dataset,
     trail: Trail<'_>,
-    mut quarters: Vec<QuarterInYear>,
+    quarters: Vec<QuarterInYear>,
 ) -> Result<PeriodResult, Vec<Problem>> {
-    let mut warnings: Vec<Problem> = quarters.iter_mut().flat_map(|q| std::mem::take(&mut q.warnings)).collect();
+    let mut warnings = Vec::new();
+    let mut scores: Vec<(Period, Vec<Option<PointsAndKpi>>)> = Vec::new();
+    let mut unsettled: Vec<(Period, Payouts)> = Vec::new();
+    for q in quarters {
+        warnings.extend(q.warnings);
+        scores.push((q.period, q.scores));
+        unsettled.push((q.period, q.payouts));
+    }
     crate::error::sort(&mut warnings);
     warnings.dedup();
-    let unsettled: Vec<(Period, Payouts)> = quarters
-        .iter_mut()
-        .map(|q| (q.period, std::mem::replace(&mut q.payouts, Payouts::Pending(Vec::new()))))
-        .collect();
-    let scores: Vec<(Period, &[Option<PointsAndKpi>])> =
-        quarters.iter().map(|q| (q.period, q.scores.as_slice())).collect();
     let (mut result, payouts) = std::thread::scope(|scope| {
         let settling: Vec<_> = unsettled
             .into_iter()
@@ -441,10 +442,10 @@ fn year_of_quarters(
     });
     for person in &mut result.people {
         person.quarter_payouts =
-            quarters.iter().zip(&payouts).map(|(q, p)| (q.period, p.by_position[person.position])).collect();
+            scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.by_position[person.position])).collect();
         person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
     }
-    result.quarter_totals = quarters.iter().zip(&payouts).map(|(q, p)| (q.period, p.total)).collect();
+    result.quarter_totals = scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.total)).collect();
     result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
     Ok(result)
 }
