@@ -140,7 +140,8 @@ pub fn fire_rules(
             let (rounding, ties) = (rubric.quota.rounding, rubric.quota.ties);
             quota::select(c, staff.share, rubric.quota.base, b, rounding, ties, &id_at(people))
         });
-        let mut recipients = BTreeSet::new();
+        // Who got a line of this rule: a mark per person (a rule can pay half the company).
+        let mut recipient = vec![false; people.len()];
         let (key, name): (Arc<str>, Arc<str>) = (rule.key.as_str().into(), rule.name.as_str().into());
         let group: Option<Arc<str>> = rule.group.as_deref().map(Arc::from);
         for firing in 0..fired {
@@ -159,15 +160,15 @@ pub fn fire_rules(
             if let Some(m) = &rule.management {
                 for (i, p) in people.iter().enumerate() {
                     if p.management && p.active_at_end && !p.vetoed && in_scope(&m.scope, p.unit, rubric) {
-                        lines[i].push(line(Part::Management, m.amount));
-                        recipients.insert(i);
+                        add_line(&mut lines[i], line(Part::Management, m.amount));
+                        recipient[i] = true;
                     }
                 }
             }
             if let (Some(staff), Some(cut)) = (&rule.staff, &cut) {
                 for i in cut.taken_places() {
-                    lines[i].push(line(Part::Staff, staff.amount));
-                    recipients.insert(i);
+                    add_line(&mut lines[i], line(Part::Staff, staff.amount));
+                    recipient[i] = true;
                 }
             }
         }
@@ -177,11 +178,20 @@ pub fn fire_rules(
             fired,
             rows: rows.iter().map(|r| r.source.clone()).collect(),
             cut,
-            recipients: recipients.len(),
+            recipients: recipient.iter().filter(|&&r| r).count(),
             paid: Decimal::ZERO,
         });
     }
     (outcomes, lines)
+}
+
+/// Adds a line to a person's list. Most people get one line at most: the first gets a list
+/// with room for one, not the four a push would make room for.
+fn add_line(lines: &mut Vec<AwardLine>, line: AwardLine) {
+    if lines.capacity() == 0 {
+        lines.reserve_exact(1);
+    }
+    lines.push(line);
 }
 
 fn fires(rule: &AwardRule, period: &Period, row: &EventRow) -> bool {
