@@ -454,12 +454,14 @@ fn pass(
                 total
             }
             None => {
-                let valid = match std::str::from_utf8(&chunk[start..]) {
+                // simdutf8 gives the same answers as `std::str::from_utf8`, several times faster
+                // on text where Chinese names break up the ASCII (std's fast path is for ASCII).
+                let valid = match simdutf8::compat::from_utf8(&chunk[start..]) {
                     Ok(valid) => valid,
                     // A sequence cut by the block's end: finish it with the next block.
                     Err(e) if e.error_len().is_none() && !eof => {
-                        std::str::from_utf8(&chunk[start..start + e.valid_up_to()])
-                            .expect("from_utf8 vouched for the bytes before the cut sequence")
+                        simdutf8::compat::from_utf8(&chunk[start..start + e.valid_up_to()])
+                            .expect("the bytes before the cut sequence were found to be UTF-8")
                     }
                     Err(e) => {
                         let at = offset + (start + e.valid_up_to()) as u64;
