@@ -247,10 +247,10 @@ fn first_row(
     row: &Row,
     person: &Person,
     position: usize,
-    seen: &mut [u64],
+    seen: &mut [u32],
     found: &mut Findings,
 ) -> bool {
-    match std::mem::replace(&mut seen[position], row.line) {
+    match std::mem::replace(&mut seen[position], line(row)) {
         0 => true,
         first => {
             seen[position] = first;
@@ -290,7 +290,7 @@ fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal
 struct PersonRows<'r> {
     roster: &'r Roster,
     /// Each roster position's first line in this sheet (0: none yet).
-    seen: Vec<u64>,
+    seen: Vec<u32>,
     /// The position after the last row's person: the likely one.
     next: usize,
     /// The `id` and `name` columns, looked up once per sheet rather than once per row.
