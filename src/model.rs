@@ -30,6 +30,35 @@ pub fn round_half_up(value: Decimal, decimals: u32) -> Decimal {
     value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// Orders two decimals exactly as `Ord` does, but cheaply in the common case: mantissas below
+/// 2^63 and scales at most 18 apart (scores, KPIs and amounts have a handful of digits) are
+/// brought to the larger scale as `i128`, where the product cannot overflow; `Decimal`'s own
+/// comparison rescales in 96-bit arithmetic. Anything else is left to `Ord`.
+pub fn compare(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    const POW10: [i128; 19] = {
+        let mut p = [1i128; 19];
+        let mut i = 1;
+        while i < 19 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    let small = |m: i128| m.unsigned_abs() < 1 << 63;
+    let (scale_a, scale_b) = (a.scale(), b.scale());
+    match scale_a.abs_diff(scale_b) as usize {
+        apart if apart < POW10.len() && small(ma) && small(mb) => {
+            if scale_a >= scale_b {
+                ma.cmp(&(mb * POW10[apart]))
+            } else {
+                (ma * POW10[apart]).cmp(&mb)
+            }
+        }
+        _ => a.cmp(&b),
+    }
+}
+
 /// Formats a score with exactly `decimals` places (`93.2` → `93.20`).
 pub fn format_fixed(value: Decimal, decimals: u32) -> String {
     let mut v = round_half_up(value, decimals);
@@ -366,6 +395,24 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// `compare` is `Ord` for any two decimals: signs, zeros, scales 0–28, mantissas up
+        /// to the full 96 bits (which take the fallback).
+        #[test]
+        fn compare_orders_as_ord_does(
+            a in proptest::num::i128::ANY, b in proptest::num::i128::ANY,
+            small in proptest::bool::ANY, scale_a in 0u32..=28, scale_b in 0u32..=28,
+        ) {
+            let fit = |m: i128| if small { m % 1_000_000 } else { m % (1i128 << 96) };
+            let (a, b) = (Decimal::from_i128_with_scale(fit(a), scale_a), Decimal::from_i128_with_scale(fit(b), scale_b));
+            proptest::prop_assert_eq!(compare(a, b), a.cmp(&b));
+            proptest::prop_assert_eq!(compare(b, a), b.cmp(&a));
+            proptest::prop_assert_eq!(compare(a, a), std::cmp::Ordering::Equal);
+            let negative_zero = -Decimal::new(0, scale_a);
+            proptest::prop_assert_eq!(compare(negative_zero, b), Decimal::ZERO.cmp(&b));
+        }
+    }
 
     #[test]
     fn parses_every_period_spelling() {

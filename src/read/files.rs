@@ -274,7 +274,9 @@ fn number_fix(message: String) -> String {
 }
 
 fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal, found: &mut Findings) -> bool {
-    if value < Decimal::ZERO || value > max {
+    use std::cmp::Ordering::Greater;
+    let negative = value.is_sign_negative() && !value.is_zero();
+    if negative || crate::model::compare(value, max) == Greater {
         found.problems.push(table.problem(
             row,
             column,
@@ -359,6 +361,8 @@ pub struct PointsRows<'a> {
     people: PersonRows<'a>,
     /// The `points` column.
     total: Option<usize>,
+    /// Each post's points ceiling as worked out for its first row (posts are few, rows many).
+    ceilings: Vec<(Arc<str>, Decimal)>,
     pub sheet: PointsSheet,
 }
 
@@ -388,6 +392,7 @@ impl<'a> PointsRows<'a> {
             given: Vec::new(),
             people: PersonRows::new(roster),
             total: None,
+            ceilings: Vec::new(),
             sheet: PointsSheet::new(Arc::from("")),
         }
     }
@@ -480,7 +485,16 @@ impl super::Rows for PointsRows<'_> {
                 sum
             }
         };
-        if in_range(table, row, "points", points, rubric.points_ceiling(&person.post), found) {
+        let ceiling =
+            match self.ceilings.iter().find(|(post, _)| Arc::ptr_eq(post, &person.post) || *post == person.post) {
+                Some(&(_, ceiling)) => ceiling,
+                None => {
+                    let ceiling = rubric.points_ceiling(&person.post);
+                    self.ceilings.push((person.post.clone(), ceiling));
+                    ceiling
+                }
+            };
+        if in_range(table, row, "points", points, ceiling, found) {
             self.sheet.insert(position, MonthPoints { points, items, line: line(row) });
         }
     }

@@ -40,6 +40,10 @@ pub fn number(cell: &str) -> Result<Option<Decimal>, String> {
     if let Some(plain) = plain_number(cell) {
         return Ok(Some(plain));
     }
+    // Blank bonus items are common: no need to look for wide digits in them.
+    if cell.is_empty() {
+        return Ok(None);
+    }
     let text = half_width(cell);
     if text.is_empty() {
         return Ok(None);
@@ -169,6 +173,10 @@ pub fn date(cell: &str) -> Result<Option<NaiveDate>, String> {
 
 /// An employee id, kept as text. Rejects ids a spreadsheet has already turned into numbers.
 pub fn id(cell: &str) -> Result<std::borrow::Cow<'_, str>, String> {
+    // The common id, digits only (`0001234`): nothing to convert, no exponent to look for.
+    if !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(std::borrow::Cow::Borrowed(cell));
+    }
     let text = half_width(cell);
     if text.is_empty() {
         return Err("the id is blank: give the 工号, or delete the row".to_string());
