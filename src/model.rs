@@ -35,28 +35,50 @@ pub fn round_half_up(value: Decimal, decimals: u32) -> Decimal {
 /// brought to the larger scale as `i128`, where the product cannot overflow; `Decimal`'s own
 /// comparison rescales in 96-bit arithmetic. Anything else is left to `Ord`.
 pub fn compare(a: Decimal, b: Decimal) -> std::cmp::Ordering {
-    const POW10: [i128; 19] = {
-        let mut p = [1i128; 19];
-        let mut i = 1;
-        while i < 19 {
-            p[i] = p[i - 1] * 10;
-            i += 1;
-        }
-        p
-    };
-    let (ma, mb) = (a.mantissa(), b.mantissa());
-    let small = |m: i128| m.unsigned_abs() < 1 << 63;
-    let (scale_a, scale_b) = (a.scale(), b.scale());
-    match scale_a.abs_diff(scale_b) as usize {
-        apart if apart < POW10.len() && small(ma) && small(mb) => {
-            if scale_a >= scale_b {
-                ma.cmp(&(mb * POW10[apart]))
-            } else {
-                (ma * POW10[apart]).cmp(&mb)
-            }
-        }
+    let scale = a.scale().max(b.scale());
+    match (mantissa_at(a, scale), mantissa_at(b, scale)) {
+        (Some(a), Some(b)) => a.cmp(&b),
         _ => a.cmp(&b),
     }
+}
+
+/// 10^0 … 10^18: what an `i64` holds, so that a product with a mantissa below 2^63 fits an
+/// `i128`.
+const POW10: [i128; 19] = {
+    let mut p = [1i128; 19];
+    let mut i = 1;
+    while i < 19 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// A decimal's mantissa at `scale` (not below its own) as an `i128`, when the mantissa is below
+/// 2^63 and the scales are at most 18 apart (then the product cannot overflow).
+pub fn mantissa_at(value: Decimal, scale: u32) -> Option<i128> {
+    let mantissa = value.mantissa();
+    let by = scale.checked_sub(value.scale())? as usize;
+    (mantissa.unsigned_abs() < 1 << 63 && by < POW10.len()).then(|| mantissa * POW10[by])
+}
+
+/// `round_half_up(numerator / denominator / 10^scale, decimals)` in integers, for loops over
+/// half a million people; `None` for a negative numerator or numbers too large for that (the
+/// caller then uses `Decimal` arithmetic). Equal in value to what dividing and rounding
+/// `Decimal`s gives; its scale is always `decimals`, where `Decimal` may keep fewer places
+/// (reports print scores at a fixed number of places, so the two print the same).
+pub fn rounded_ratio(numerator: i128, denominator: i128, scale: u32, decimals: u32) -> Option<Decimal> {
+    if numerator < 0 || denominator <= 0 {
+        return None;
+    }
+    let (numerator, denominator) = if decimals >= scale {
+        (numerator.checked_mul(*POW10.get((decimals - scale) as usize)?)?, denominator)
+    } else {
+        (numerator, denominator.checked_mul(*POW10.get((scale - decimals) as usize)?)?)
+    };
+    // Half up: ⌊n/d + 1/2⌋ = ⌊(2n + d) / 2d⌋.
+    let rounded = numerator.checked_mul(2)?.checked_add(denominator)? / denominator.checked_mul(2)?;
+    Decimal::try_from_i128_with_scale(rounded, decimals).ok()
 }
 
 /// Formats a score with exactly `decimals` places (`93.2` → `93.20`).

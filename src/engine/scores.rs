@@ -2,7 +2,9 @@
 //! `missing_month` rule; then the ranking (score, then tie-break keys, all descending).
 
 use crate::error::Problem;
-use crate::model::{round_half_up, Dataset, KpiValue, MonthPoints, Period, Person, Sheet, Source};
+use crate::model::{
+    mantissa_at, round_half_up, rounded_ratio, Dataset, KpiValue, MonthPoints, Period, Person, Sheet, Source,
+};
 use crate::rubric::{AnnualPoints, MissingMonth, Rubric, TieKey};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -98,6 +100,15 @@ impl Values {
 fn aggregate(values: &[Decimal], sum: bool, decimals: u32, trail: bool) -> (Option<Decimal>, Option<Aggregate>) {
     if values.is_empty() {
         return (None, None);
+    }
+    if !trail {
+        // In integers when the values are small (always, for scores): half a million people.
+        let scale = values.iter().map(|v| v.scale()).max().unwrap_or(0);
+        let total = values.iter().try_fold(0i128, |t, v| mantissa_at(*v, scale).and_then(|m| t.checked_add(m)));
+        let count = if sum { 1 } else { values.len() as i128 };
+        if let Some(rounded) = total.and_then(|t| rounded_ratio(t, count, scale, decimals)) {
+            return (Some(rounded), None);
+        }
     }
     let total: Decimal = values.iter().copied().sum();
     let exact = if sum { total } else { total / Decimal::from(values.len()) };
@@ -343,16 +354,39 @@ fn combine(
     rubric: &Rubric,
     trail: bool,
 ) -> Scored {
+    let (points_weight, kpi_weight, decimals) =
+        (rubric.score.points_weight, rubric.score.kpi_weight, rubric.score.decimals);
+    if !trail {
+        if let (Some(p), Some(k)) = (points, kpi) {
+            if let Some(score) = weighted_fast(p, points_weight, k, kpi_weight, decimals) {
+                return Scored { points, kpi, score: Some(score), steps: None };
+            }
+        }
+    }
     let score_exact = match (points, kpi) {
-        (Some(p), Some(k)) => Some(p * rubric.score.points_weight + k * rubric.score.kpi_weight),
+        (Some(p), Some(k)) => Some(p * points_weight + k * kpi_weight),
         _ => None,
     };
     Scored {
         points,
         kpi,
-        score: score_exact.map(|s| round_half_up(s, rubric.score.decimals)),
+        score: score_exact.map(|s| round_half_up(s, decimals)),
         steps: trail.then(|| Box::new(Steps { inputs, points_calc, kpi_calc, score_exact })),
     }
+}
+
+/// `round_half_up(p × pw + k × kw, decimals)` in integers (see `rounded_ratio`); `None` when
+/// the numbers are too large for that.
+fn weighted_fast(p: Decimal, pw: Decimal, k: Decimal, kw: Decimal, decimals: u32) -> Option<Decimal> {
+    let term = |v: Decimal, w: Decimal| {
+        let product = mantissa_at(v, v.scale())?.checked_mul(mantissa_at(w, w.scale())?)?;
+        Some((product, v.scale() + w.scale()))
+    };
+    let ((a, scale_a), (b, scale_b)) = (term(p, pw)?, term(k, kw)?);
+    let scale = scale_a.max(scale_b);
+    let widen = |m: i128, from: u32| m.checked_mul(10i128.checked_pow(scale - from)?);
+    let sum = widen(a, scale_a)?.checked_add(widen(b, scale_b)?)?;
+    rounded_ratio(sum, 1, scale, decimals)
 }
 
 /// Orders two scored people: score, then each tie-break key, all descending.
@@ -457,6 +491,49 @@ fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[Tie
 mod tests {
     use super::*;
     use crate::rubric::TieKey;
+
+    /// A score-like decimal: up to `digits` digits at scale 0–4 (and now and then a huge one,
+    /// which must take the `Decimal` way).
+    fn value(mantissa: u64, scale: u32, huge: bool) -> Decimal {
+        if huge {
+            Decimal::from_i128_with_scale(i128::from(mantissa >> 8) << 30, scale)
+        } else {
+            Decimal::new((mantissa % 1_000_000) as i64, scale)
+        }
+    }
+
+    proptest::proptest! {
+        /// The integer shortcut of `aggregate` (taken without a trail) gives the value the
+        /// `Decimal` division and half-up rounding give (the trail's way), for means and sums
+        /// of one to four values.
+        #[test]
+        fn aggregates_in_integers_equal_the_decimal_ones(
+            raw in proptest::collection::vec((proptest::num::u64::ANY, 0u32..=4, proptest::bool::weighted(0.05)), 1..=4),
+            sum in proptest::bool::ANY,
+            decimals in 0u32..=4,
+        ) {
+            let values: Vec<Decimal> = raw.iter().map(|&(m, s, huge)| value(m, s, huge)).collect();
+            let (fast, _) = aggregate(&values, sum, decimals, false);
+            let (slow, _) = aggregate(&values, sum, decimals, true);
+            proptest::prop_assert_eq!(fast, slow);
+        }
+
+        /// The same for the weighted score: points × weight + KPI × weight, rounded.
+        #[test]
+        fn weighted_scores_in_integers_equal_the_decimal_ones(
+            p in proptest::num::u64::ANY, ps in 0u32..=4, k in proptest::num::u64::ANY, ks in 0u32..=4,
+            pw in 0i64..=100, kw in 0i64..=100, ws in 0u32..=3, decimals in 0u32..=4, huge in proptest::bool::weighted(0.05),
+        ) {
+            let (p, k) = (value(p, ps, huge), value(k, ks, false));
+            let (pw, kw) = (Decimal::new(pw, ws), Decimal::new(kw, ws));
+            let slow = round_half_up(p * pw + k * kw, decimals);
+            if let Some(fast) = weighted_fast(p, pw, k, kw, decimals) {
+                proptest::prop_assert_eq!(fast, slow);
+            } else {
+                proptest::prop_assert!(huge, "only huge values leave the integer way");
+            }
+        }
+    }
 
     fn scored(score: &str, kpi: &str, points: &str) -> Scored {
         let d = |s: &str| s.parse::<Decimal>().ok();
