@@ -279,6 +279,8 @@ struct Records<'s> {
     next_line: u64,
     table: Option<Table>,
     row: Row,
+    /// The csv crate's record, for blocks it reads (copied into `row`).
+    record: csv::StringRecord,
     /// Split blocks without a quote at commas and line ends ourselves (see `plain_block`);
     /// off only for tests that compare the two ways.
     split_plain: bool,
@@ -302,7 +304,7 @@ impl Records<'_> {
         let dropped = if kept == 0 && text.starts_with("\u{FEFF}".as_bytes()) { 3 } else { 0 };
         let offset = |byte: u64| if byte == 0 { dropped } else { byte as usize };
         loop {
-            match reader.read_record(&mut self.row.cells) {
+            match reader.read_record(&mut self.record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
@@ -313,7 +315,9 @@ impl Records<'_> {
                     return Err(vec![Problem::at(self.file, line, format!("cannot read CSV: {}", csv_error_text(&e)))]);
                 }
             }
-            let line = lines.line_at(text, offset(self.row.cells.position().map_or(0, |p| p.byte())));
+            let line = lines.line_at(text, offset(self.record.position().map_or(0, |p| p.byte())));
+            self.row.cells.clear();
+            self.record.iter().for_each(|cell| self.row.cells.push(cell));
             self.record(line, sink)?;
         }
         // The counter has counted the breaks up to its offset: only the rest is left to count.
@@ -334,18 +338,7 @@ impl Records<'_> {
         let mut line = self.next_line;
         while !rest.is_empty() {
             let end = memchr::memchr2(b'\n', b'\r', rest.as_bytes()).unwrap_or(rest.len());
-            self.row.cells.clear();
-            // Commas are ASCII: cutting at them keeps every cell whole UTF-8.
-            let record = &rest[..end];
-            let mut from = 0;
-            // A line is a few dozen bytes: a plain loop beats setting up a search per comma.
-            for (at, &byte) in record.as_bytes().iter().enumerate() {
-                if byte == b',' {
-                    self.row.cells.push_field(&record[from..at]);
-                    from = at + 1;
-                }
-            }
-            self.row.cells.push_field(&record[from..]);
+            self.row.cells.set_line(&rest[..end]);
             self.record(line, sink)?;
             let after = &rest.as_bytes()[end..];
             rest = &rest[end + usize::from(after.starts_with(b"\r\n")) + usize::from(!after.is_empty())..];
@@ -422,7 +415,8 @@ fn pass(
         encoding: if gb18030.is_some() { "GB18030" } else { "UTF-8" },
         next_line: 1,
         table: None,
-        row: Row { line: 0, cells: csv::StringRecord::new() },
+        row: Row { line: 0, cells: Cells::default() },
+        record: csv::StringRecord::new(),
         split_plain,
     };
     let mut first = true;
@@ -558,7 +552,69 @@ pub type Aliases = HashMap<String, Vec<String>>;
 #[derive(Debug, Clone)]
 pub struct Row {
     pub line: u64,
-    pub(crate) cells: csv::StringRecord,
+    pub(crate) cells: Cells,
+}
+
+/// A record's cells in one buffer: their text joined by commas, and where each ends. A line
+/// without quotes is taken as it is, in one copy (its commas are the separators); cells with
+/// quotes are pushed one by one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cells {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Cells {
+    /// Cell `i`, if the record has it.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+        // Cells start and end at commas or the ends of the text: always on a character boundary.
+        self.text.get(start..end)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    fn push(&mut self, cell: &str) {
+        if !self.ends.is_empty() {
+            self.text.push(',');
+        }
+        self.text.push_str(cell);
+        self.ends.push(self.text.len());
+    }
+
+    /// A whole line without quotes: every comma ends a cell (commas are ASCII, so the cells
+    /// are whole UTF-8).
+    fn set_line(&mut self, line: &str) {
+        self.clear();
+        self.text.push_str(line);
+        // A line is a few dozen bytes: a plain loop beats setting up a search per comma.
+        self.ends.extend(line.bytes().enumerate().filter(|&(_, b)| b == b',').map(|(at, _)| at));
+        self.ends.push(line.len());
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Cells {
+    fn from_iter<I: IntoIterator<Item = S>>(cells: I) -> Cells {
+        let mut out = Cells::default();
+        cells.into_iter().for_each(|cell| out.push(cell.as_ref()));
+        out
+    }
 }
 
 /// A decoded file (CSV, or one worksheet of a workbook) with its header matched against a
