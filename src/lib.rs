@@ -5,6 +5,7 @@
 //! types to the pure `engine`; `report` renders its results; `cli` is the shell around them.
 
 pub mod audit;
+pub mod cache;
 pub mod cli;
 pub mod engine;
 pub mod error;

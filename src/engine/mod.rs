@@ -9,7 +9,7 @@ pub mod scores;
 use crate::error::Problem;
 use crate::model::{CityAwardRow, Dataset, MonthPoints, Period, PeriodKind, Person, VetoRow};
 use crate::rubric::Rubric;
-use crate::threads;
+use crate::{cache, threads};
 use awards::{AwardLine, RuleOutcome, Standing, TrainingOutcome};
 use quota::{Band, Candidate};
 use rust_decimal::Decimal;
@@ -584,7 +584,15 @@ fn settle<P: Send>(
         let mut kept = Vec::with_capacity(room);
         let mut total = Decimal::ZERO;
         let mut paid = vec![Decimal::ZERO; rules.len()];
+        let start = places.start;
         for (place, person_lines) in places.zip(lines) {
+            if (place - start) % cache::AHEAD == 0 {
+                // What this loop reads of the next people: their scores and the person itself.
+                cache::warm(place..(place + cache::AHEAD).min(order.len()), |place| {
+                    let (position, s) = &scored[order[place]];
+                    (s.score, Arc::strong_count(&data.roster.people[*position]))
+                });
+            }
             let (position, s) = (scored[order[place]].0, &scored[order[place]].1);
             let mut person_lines = std::mem::take(person_lines);
             person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));

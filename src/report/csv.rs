@@ -260,6 +260,13 @@ fn period(r: &PeriodResult) -> Listing<'_> {
         headers.push("year_payout".into());
     }
     Listing::new(headers, r.people.len(), move |i| {
+        if i % crate::cache::AHEAD == 0 {
+            // Each person's id and name lie apart from the results (see `cache`).
+            let ahead = &r.people[i..(i + crate::cache::AHEAD).min(r.people.len())];
+            crate::cache::warm(ahead.iter(), |p| {
+                (p.person.id.as_bytes().first().copied(), p.person.name.as_bytes().first().copied())
+            });
+        }
         let p = &r.people[i];
         let mut row = identity(p.rank, [&p.person.id, &p.person.name, &p.person.unit, &p.person.post].map(|t| &**t));
         row.extend([
