@@ -75,17 +75,37 @@ impl<'a> Cell<'a> {
             Cell::Text(t) => out.push_str(&guard_formula(t)),
             // Straight into the buffer: no string per number.
             Cell::Number(v, shown) => {
-                let _ = match *shown {
+                let shown = match *shown {
                     Shown::Fixed(decimals) => {
                         let mut v = crate::model::round_half_up(*v, decimals);
                         v.rescale(decimals);
-                        write!(out, "{v}")
+                        v
                     }
-                    Shown::Plain => write!(out, "{}", v.normalize()),
-                    Shown::Yuan => write!(out, "{}", v.round_dp(0).normalize()),
+                    Shown::Plain => v.normalize(),
+                    Shown::Yuan => v.round_dp(0).normalize(),
                 };
+                write_decimal(out, shown);
             }
             Cell::Empty => {}
+        }
+    }
+}
+
+/// Appends `value` as `Display` writes it. Scores and amounts (not negative, a mantissa that
+/// fits a `u64`) are written as their whole and fractional digits, without `Decimal`'s general
+/// formatting: a company's listing has millions of them.
+fn write_decimal(out: &mut String, value: Decimal) {
+    let scale = value.scale();
+    let digits = u64::try_from(value.mantissa()).ok().zip(10u64.checked_pow(scale));
+    match digits {
+        Some((mantissa, unit)) if !value.is_sign_negative() => {
+            let _ = write!(out, "{}", mantissa / unit);
+            if scale > 0 {
+                let _ = write!(out, ".{:0width$}", mantissa % unit, width = scale as usize);
+            }
+        }
+        _ => {
+            let _ = write!(out, "{value}");
         }
     }
 }
@@ -386,6 +406,22 @@ fn write_rows<'c, R: AsRef<[Cell<'c>]>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// `write_decimal` writes what `Display` writes, for any sign, scale and mantissa.
+        #[test]
+        fn decimals_are_written_as_display_writes_them(
+            mantissa in proptest::num::i64::ANY, wide in proptest::bool::weighted(0.1), scale in 0u32..=28,
+        ) {
+            let mantissa = if wide { i128::from(mantissa) << 30 } else { i128::from(mantissa) };
+            let value = Decimal::from_i128_with_scale(mantissa, scale);
+            for value in [value, -value, value.normalize(), Decimal::new(0, scale), -Decimal::new(0, scale)] {
+                let mut out = String::new();
+                write_decimal(&mut out, value);
+                proptest::prop_assert_eq!(out, value.to_string());
+            }
+        }
+    }
     use crate::engine::{MonthPerson, MonthResult};
     use crate::model::{MonthPoints, Period};
 
