@@ -300,11 +300,14 @@ impl Roster {
 pub struct Sheet<T> {
     pub file: Arc<str>,
     rows: Vec<Option<T>>,
+    /// A points sheet read for a month's bulletin: the item values of the rows that gave them,
+    /// by roster position (kept apart: a quarter or a year needs only the totals).
+    items: FxHashMap<usize, Vec<(Arc<str>, Decimal)>>,
 }
 
 impl<T> Sheet<T> {
     pub fn new(file: Arc<str>) -> Sheet<T> {
-        Sheet { file, rows: Vec::new() }
+        Sheet { file, rows: Vec::new(), items: FxHashMap::default() }
     }
 
     /// An empty sheet with a slot for each of `people` roster positions (grown once, not row
@@ -312,7 +315,20 @@ impl<T> Sheet<T> {
     pub fn with_people(file: Arc<str>, people: usize) -> Sheet<T> {
         let mut rows = Vec::with_capacity(people);
         rows.resize_with(people, || None);
-        Sheet { file, rows }
+        Sheet { file, rows, items: FxHashMap::default() }
+    }
+
+    /// The item values behind the row at `position` (none when it gave a total, or when the
+    /// sheet was read without them).
+    pub fn items(&self, position: usize) -> &[(Arc<str>, Decimal)] {
+        self.items.get(&position).map_or(&[], Vec::as_slice)
+    }
+
+    /// Keeps the item values behind the row at `position`.
+    pub fn insert_items(&mut self, position: usize, items: Vec<(Arc<str>, Decimal)>) {
+        if !items.is_empty() {
+            self.items.insert(position, items);
+        }
     }
 
     /// The row of the person at `position`, if the sheet has one.
@@ -332,13 +348,21 @@ impl<T> Sheet<T> {
     }
 }
 
-/// One person's validated points for one month.
+/// One person's validated points for one month, as a sheet keeps them (24 bytes a slot: half a
+/// million people's sheets are read a quarter at a time).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthPoints {
     pub points: Decimal,
-    /// Item name → value, in the post table's order; empty when the sheet gave a total.
-    pub items: Vec<(Arc<str>, Decimal)>,
     /// The row's line in its sheet.
+    pub line: u32,
+}
+
+/// One person's line of the monthly bulletin: their points, the item values behind them (in
+/// the post table's order; empty when the sheet gave a total) and the row's line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthEntry {
+    pub points: Decimal,
+    pub items: Vec<(Arc<str>, Decimal)>,
     pub line: u32,
 }
 

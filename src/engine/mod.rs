@@ -7,7 +7,7 @@ pub mod quota;
 pub mod scores;
 
 use crate::error::Problem;
-use crate::model::{CityAwardRow, Dataset, MonthPoints, Period, PeriodKind, Person, VetoRow};
+use crate::model::{CityAwardRow, Dataset, MonthEntry, Period, PeriodKind, Person, VetoRow};
 use crate::rubric::Rubric;
 use crate::{cache, threads};
 use awards::{AwardLine, RuleOutcome, Standing, TrainingOutcome};
@@ -70,7 +70,7 @@ pub struct MonthPerson {
     pub name: Arc<str>,
     pub unit: Arc<str>,
     pub post: Arc<str>,
-    pub entry: Option<MonthPoints>,
+    pub entry: Option<MonthEntry>,
     pub rank: Option<u32>,
 }
 
@@ -142,7 +142,10 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
     let has_row = |position: usize| sheet.is_some_and(|rows| rows.contains(position));
     let (positions, people): (Vec<usize>, Vec<&Person>) =
         data.roster.people.iter().map(|p| &**p).enumerate().filter(|(i, p)| p.active_in(period) || has_row(*i)).unzip();
-    let entries: Vec<Option<MonthPoints>> = positions.iter().map(|&i| sheet.and_then(|s| s.get(i)).cloned()).collect();
+    let entry = |s: &crate::model::PointsSheet, i: usize| {
+        s.get(i).map(|row| MonthEntry { points: row.points, items: s.items(i).to_vec(), line: row.line })
+    };
+    let entries: Vec<Option<MonthEntry>> = positions.iter().map(|&i| sheet.and_then(|s| entry(s, i))).collect();
     let as_scored: Vec<Scored> =
         entries.iter().map(|e| Scored { score: e.as_ref().map(|m| m.points), ..Scored::default() }).collect();
     let ranks = scores::rank(&as_scored, |s| s, &[]);

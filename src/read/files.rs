@@ -495,7 +495,8 @@ impl super::Rows for PointsRows<'_> {
                 }
             };
         if in_range(table, row, "points", points, ceiling, found) {
-            self.sheet.insert(position, MonthPoints { points, items, line: line(row) });
+            self.sheet.insert(position, MonthPoints { points, line: line(row) });
+            self.sheet.insert_items(position, items);
         }
     }
 }

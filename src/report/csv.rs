@@ -423,7 +423,7 @@ mod tests {
         }
     }
     use crate::engine::{MonthPerson, MonthResult};
-    use crate::model::{MonthPoints, Period};
+    use crate::model::{MonthEntry, Period};
 
     /// Written in stretches on several threads, a listing longer than a few stretches is byte
     /// for byte the listing written row by row on one.
@@ -436,7 +436,7 @@ mod tests {
                 name: ["张\"伟\n", "=SUM(A1)", "李娜"][i % 3].into(),
                 unit: "营业厅".into(),
                 post: "营业员".into(),
-                entry: (i % 5 != 0).then(|| MonthPoints {
+                entry: (i % 5 != 0).then(|| MonthEntry {
                     points: Decimal::new(i as i64 % 1000, 1),
                     items: Vec::new(),
                     line: 2,

@@ -237,7 +237,7 @@ fn period(r: &PeriodResult) -> Value {
 mod tests {
     use super::*;
     use crate::engine::{MonthPerson, MonthResult};
-    use crate::model::{MonthPoints, Period};
+    use crate::model::{MonthEntry, Period};
 
     /// The whole report as one tree, pretty-printed: what `write_to` must give byte for byte.
     fn as_one_tree(m: &MonthResult) -> String {
@@ -253,7 +253,7 @@ mod tests {
             name: "张\"伟\n".into(),
             unit: "营业厅".into(),
             post: "营业员".into(),
-            entry: points.map(|p| MonthPoints { points: Decimal::from(p), items: Vec::new(), line: 2 }),
+            entry: points.map(|p| MonthEntry { points: Decimal::from(p), items: Vec::new(), line: 2 }),
             rank: points.map(|_| 1),
         };
         let mut m = MonthResult {

@@ -570,7 +570,7 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
             for (position, &i) in order.iter().enumerate() {
                 if let (Some(v), true) = (rows[i], s.active_in(i, &period)) {
                     let line = position as u32 + 2;
-                    sheet.insert(position, MonthPoints { points: half(v), items: Vec::new(), line });
+                    sheet.insert(position, MonthPoints { points: half(v), line });
                 }
             }
             data.points.insert(period, sheet);
