@@ -280,7 +280,7 @@ struct Records<'s> {
     table: Option<Table>,
     row: Row,
     /// The csv crate's record, for blocks it reads (copied into `row`).
-    record: csv::StringRecord,
+    parsed: csv::StringRecord,
     /// Split blocks without a quote at commas and line ends ourselves (see `plain_block`);
     /// off only for tests that compare the two ways.
     split_plain: bool,
@@ -304,7 +304,7 @@ impl Records<'_> {
         let dropped = if kept == 0 && text.starts_with("\u{FEFF}".as_bytes()) { 3 } else { 0 };
         let offset = |byte: u64| if byte == 0 { dropped } else { byte as usize };
         loop {
-            match reader.read_record(&mut self.record) {
+            match reader.read_record(&mut self.parsed) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
@@ -315,9 +315,9 @@ impl Records<'_> {
                     return Err(vec![Problem::at(self.file, line, format!("cannot read CSV: {}", csv_error_text(&e)))]);
                 }
             }
-            let line = lines.line_at(text, offset(self.record.position().map_or(0, |p| p.byte())));
+            let line = lines.line_at(text, offset(self.parsed.position().map_or(0, |p| p.byte())));
             self.row.cells.clear();
-            self.record.iter().for_each(|cell| self.row.cells.push(cell));
+            self.parsed.iter().for_each(|cell| self.row.cells.push(cell));
             self.record(line, sink)?;
         }
         // The counter has counted the breaks up to its offset: only the rest is left to count.
@@ -416,7 +416,7 @@ fn pass(
         next_line: 1,
         table: None,
         row: Row { line: 0, cells: Cells::default() },
-        record: csv::StringRecord::new(),
+        parsed: csv::StringRecord::new(),
         split_plain,
     };
     let mut first = true;
