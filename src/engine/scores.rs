@@ -104,7 +104,10 @@ fn aggregate(values: &[Decimal], sum: bool, decimals: u32, trail: bool) -> (Opti
     if !trail {
         // In integers when the values are small (always, for scores): half a million people.
         let scale = values.iter().map(|v| v.scale()).max().unwrap_or(0);
-        let total = values.iter().try_fold(0i128, |t, v| mantissa_at(*v, scale).and_then(|m| t.checked_add(m)));
+        let total = values.iter().try_fold(0i128, |t, v| {
+            let m = mantissa_at(*v, scale).filter(|&m| exact_in_decimal(m, scale))?;
+            t.checked_add(m).filter(|&t| exact_in_decimal(t, scale))
+        });
         let count = if sum { 1 } else { values.len() as i128 };
         if let Some(rounded) = total.and_then(|t| rounded_ratio(t, count, scale, decimals)) {
             return (Some(rounded), None);
@@ -380,13 +383,22 @@ fn combine(
 fn weighted_fast(p: Decimal, pw: Decimal, k: Decimal, kw: Decimal, decimals: u32) -> Option<Decimal> {
     let term = |v: Decimal, w: Decimal| {
         let product = mantissa_at(v, v.scale())?.checked_mul(mantissa_at(w, w.scale())?)?;
-        Some((product, v.scale() + w.scale()))
+        let scale = v.scale() + w.scale();
+        exact_in_decimal(product, scale).then_some((product, scale))
     };
     let ((a, scale_a), (b, scale_b)) = (term(p, pw)?, term(k, kw)?);
     let scale = scale_a.max(scale_b);
-    let widen = |m: i128, from: u32| m.checked_mul(10i128.checked_pow(scale - from)?);
+    let widen =
+        |m: i128, from: u32| m.checked_mul(10i128.checked_pow(scale - from)?).filter(|&m| exact_in_decimal(m, scale));
     let sum = widen(a, scale_a)?.checked_add(widen(b, scale_b)?)?;
-    rounded_ratio(sum, 1, scale, decimals)
+    rounded_ratio(exact_in_decimal(sum, scale).then_some(sum)?, 1, scale, decimals)
+}
+
+/// Whether `Decimal` holds `mantissa` × 10^-`scale` as it is (96 bits, scale at most 28): only
+/// then is its arithmetic exact, and only then may the integer shortcuts stand in for it (past
+/// that, `Decimal` rounds a product or a sum before the final half-up rounding; found by review).
+fn exact_in_decimal(mantissa: i128, scale: u32) -> bool {
+    mantissa.unsigned_abs() < 1 << 96 && scale <= 28
 }
 
 /// Orders two scored people: score, then each tie-break key, all descending.
@@ -521,18 +533,36 @@ mod tests {
         /// The same for the weighted score: points × weight + KPI × weight, rounded.
         #[test]
         fn weighted_scores_in_integers_equal_the_decimal_ones(
-            p in proptest::num::u64::ANY, ps in 0u32..=4, k in proptest::num::u64::ANY, ks in 0u32..=4,
-            pw in 0i64..=100, kw in 0i64..=100, ws in 0u32..=3, decimals in 0u32..=4, huge in proptest::bool::weighted(0.05),
+            p in proptest::num::u64::ANY, ps in 0u32..=10, k in proptest::num::u64::ANY, ks in 0u32..=10,
+            pw in 0i64..=i64::MAX, kw in 0i64..=i64::MAX, ws in 0u32..=15, decimals in 0u32..=10,
+            huge in proptest::bool::weighted(0.05), short in proptest::bool::ANY,
         ) {
+            // Everyday weights (0.6, 0.45) as often as long ones (999.1234567890127), below 1000.
+            let weight = |w: i64| {
+                let scale = if short { ws.min(3) } else { ws.min(15) };
+                Decimal::new(w % (1000 * 10i64.pow(scale)), scale)
+            };
             let (p, k) = (value(p, ps, huge), value(k, ks, false));
-            let (pw, kw) = (Decimal::new(pw, ws), Decimal::new(kw, ws));
-            let slow = round_half_up(p * pw + k * kw, decimals);
+            let (pw, kw) = (weight(pw), weight(kw));
+            let exact = p.checked_mul(pw).zip(k.checked_mul(kw)).and_then(|(a, b)| a.checked_add(b));
+            proptest::prop_assume!(exact.is_some(), "beyond what Decimal holds");
+            let slow = round_half_up(exact.unwrap_or_default(), decimals);
             if let Some(fast) = weighted_fast(p, pw, k, kw, decimals) {
                 proptest::prop_assert_eq!(fast, slow);
             } else {
-                proptest::prop_assert!(huge, "only huge values leave the integer way");
+                proptest::prop_assert!(huge || !short, "everyday numbers take the integer way");
             }
         }
+    }
+
+    /// The review's case: a long weight whose product with the points needs more than 96 bits,
+    /// where `Decimal` rounds the product before the score is rounded (…0879, not the exact
+    /// …0878): the integer way must leave it to `Decimal`.
+    #[test]
+    fn a_product_beyond_96_bits_is_left_to_decimal() {
+        let (p, pw) = (Decimal::new(10_183_319_569_685, 10), Decimal::new(9_991_234_567_890_127, 13));
+        assert_eq!(round_half_up(p * pw, 10).to_string(), "1017439.3450050879");
+        assert_eq!(weighted_fast(p, pw, Decimal::ZERO, Decimal::ZERO, 10), None);
     }
 
     fn scored(score: &str, kpi: &str, points: &str) -> Scored {
