@@ -499,6 +499,23 @@ impl From<Settled<'_>> for PersonResult {
     }
 }
 
+/// Listing order: by rank (the unranked last), then by id. The ranking lists people by rank
+/// already, equal ranks in roster order: only each run of one rank (few and short) and the
+/// unranked are sorted, by each person's place in id order (see `Roster::id_order`).
+fn listing_order(
+    scored: &[(usize, Scored)],
+    ranks: &[Option<u32>],
+    mut order: Vec<u32>,
+    id_order: &[u32],
+) -> Vec<usize> {
+    let by_id = |i: &u32| id_order[scored[*i as usize].0];
+    order.chunk_by_mut(|a, b| ranks[*a as usize] == ranks[*b as usize]).for_each(|run| run.sort_unstable_by_key(by_id));
+    let mut unranked: Vec<u32> = (0..scored.len() as u32).filter(|&i| ranks[i as usize].is_none()).collect();
+    unranked.sort_unstable_by_key(by_id);
+    order.extend(unranked);
+    order.into_iter().map(|i| i as usize).collect()
+}
+
 fn settle<P: Send>(
     period: &Period,
     rubric: &Rubric,
@@ -508,15 +525,8 @@ fn settle<P: Send>(
     keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> PeriodResult<P> {
     let person = |i: usize| &data.roster.people[scored[i].0];
-    let ranks = scores::rank(&scored, |(_, s)| s, &rubric.tie_break);
-    // Listing order: by rank (the unranked last), then by id — as one integer per person,
-    // sorted next to its index (see `Roster::id_order`).
-    let id_order = data.roster.id_order();
-    let mut keyed: Vec<(u64, u32)> = (0..scored.len())
-        .map(|i| ((u64::from(ranks[i].unwrap_or(u32::MAX)) << 32) | u64::from(id_order[scored[i].0]), i as u32))
-        .collect();
-    keyed.sort_unstable();
-    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i as usize).collect();
+    let scores::Ranking { ranks, order: ranked } = scores::ranking(&scored, |(_, s)| s, &rubric.tie_break);
+    let order = listing_order(&scored, &ranks, ranked, data.roster.id_order());
     // The earliest veto that applies to each person (then by reason), whatever the row order;
     // vetoes and city awards are few, people many: look people up by roster position.
     let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();
@@ -654,5 +664,35 @@ fn settle<P: Send>(
         quarter_totals: Vec::new(),
         year_total_payout: None,
         warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The listing order taken from the ranking's order is the order of sorting everyone
+        /// by rank (the unranked last), then by id: whatever the ties, the unranked, and
+        /// however the roster's order differs from the ids' order.
+        #[test]
+        fn listing_order_is_by_rank_then_id(
+            people in proptest::collection::vec(proptest::option::weighted(0.8, 0i64..6), 0..40),
+            shuffle in proptest::collection::vec(proptest::num::u32::ANY, 40),
+        ) {
+            // Each entry at its own roster position; the roster's id order a permutation.
+            let scored: Vec<(usize, Scored)> = people
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i, Scored { score: s.map(Decimal::from), ..Scored::default() }))
+                .collect();
+            let mut id_order: Vec<u32> = (0..scored.len() as u32).collect();
+            id_order.sort_by_key(|&i| (shuffle[i as usize], i));
+            let scores::Ranking { ranks, order } = scores::ranking(&scored, |(_, s)| s, &[]);
+            let listed = listing_order(&scored, &ranks, order, &id_order);
+            let mut expected: Vec<usize> = (0..scored.len()).collect();
+            expected.sort_by_key(|&i| (ranks[i].is_none(), ranks[i], id_order[i]));
+            proptest::prop_assert_eq!(listed, expected);
+        }
     }
 }

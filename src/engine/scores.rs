@@ -418,46 +418,106 @@ pub fn compare(a: &Scored, b: &Scored, tie_break: &[TieKey]) -> Ordering {
 /// Ranks the scored entries: rank = 1 + the number strictly ahead (1, 2, 2, 4).
 /// Returns, for each input index, its rank (`None` for entries without a score).
 pub fn rank<T>(entries: &[T], scored: impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Vec<Option<u32>> {
-    let scored_ones = (0..entries.len()).filter(|&i| scored(&entries[i]).score.is_some());
-    let keys = sort_keys(entries, &scored, tie_break);
-    let same = |a: usize, b: usize| match &keys {
-        Some(keys) => keys[a] == keys[b],
-        None => compare(scored(&entries[a]), scored(&entries[b]), tie_break).is_eq(),
-    };
-    let order: Vec<usize> = match &keys {
-        // Each value as an integer at one common scale, all of them packed into one number
-        // sorted with its entry: half a million people are sorted by comparing integers that
-        // sit next to each other, not decimals scattered in memory.
-        Some(keys) => {
-            let mut keyed: Vec<(u128, u32)> = scored_ones.map(|i| (keys[i], i as u32)).collect();
-            keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            keyed.into_iter().map(|(_, i)| i as usize).collect()
+    ranking(entries, scored, tie_break).ranks
+}
+
+/// A ranking: each entry's rank (`None` without a score), and the ranked entries' indices best
+/// first, equal keys in index order (listings start from it instead of sorting again).
+#[derive(Debug, PartialEq)]
+pub struct Ranking {
+    pub ranks: Vec<Option<u32>>,
+    pub order: Vec<u32>,
+}
+
+/// `rank`, with the order it found.
+pub fn ranking<T>(entries: &[T], scored: impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Ranking {
+    if let Some(ranking) = ranking_by_keys(entries, &scored, tie_break) {
+        return ranking;
+    }
+    let mut order: Vec<u32> =
+        (0..entries.len() as u32).filter(|&i| scored(&entries[i as usize]).score.is_some()).collect();
+    let of = |i: u32| scored(&entries[i as usize]);
+    // Stable: equal keys stay in index order.
+    order.sort_by(|&a, &b| compare(of(a), of(b), tie_break));
+    let tied = |place: usize| compare(of(order[place - 1]), of(order[place]), tie_break).is_eq();
+    let ranks = ranks_in_order(entries.len(), &order, tied);
+    Ranking { ranks, order }
+}
+
+/// Each entry's rank from the ranked order (`tied(place)`: whether the entry at `place` has the
+/// keys of the one before it): 1 + the number strictly ahead.
+fn ranks_in_order(n: usize, order: &[u32], tied: impl Fn(usize) -> bool) -> Vec<Option<u32>> {
+    let mut ranks = vec![None; n];
+    let mut rank = 1;
+    for (place, &i) in order.iter().enumerate() {
+        if place > 0 && !tied(place) {
+            rank = place as u32 + 1;
         }
-        None => {
-            let mut order: Vec<usize> = scored_ones.collect();
-            order.sort_by(|&a, &b| compare(scored(&entries[a]), scored(&entries[b]), tie_break));
-            order
-        }
-    };
-    let mut ranks = vec![None; entries.len()];
-    for (position, &i) in order.iter().enumerate() {
-        let rank = match position {
-            0 => 1,
-            _ if same(order[position - 1], i) => ranks[order[position - 1]].unwrap_or(1),
-            _ => position as u32 + 1,
-        };
-        ranks[i] = Some(rank);
+        ranks[i as usize] = Some(rank);
     }
     ranks
 }
 
-/// Score, then the tie-break keys, as integers at the largest scale any of them has, packed
-/// into one number that orders as they do (`None` when they do not fit: a scale too fine,
-/// negative values, or more than two tie-break keys).
-fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Option<Vec<u128>> {
+/// The ranking by integer sort keys (see `sort_keys`), each packed with its index into one
+/// number: half a million people are then sorted as plain `u64`s (or `u128`s when the keys are
+/// long), not by comparing decimals scattered in memory. `None` when the keys do not fit.
+fn ranking_by_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Option<Ranking> {
+    let keys = sort_keys(entries, scored, tie_break)?;
+    let index_bits = u32::try_from(entries.len()).ok().map_or(u32::BITS, |n| u32::BITS - n.leading_zeros());
+    // Best first: the sort is ascending, so each key is turned around below its largest value.
+    let top = (1u128 << keys.bits) - 1;
+    let packed = || {
+        keys.keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| keys.scored(**k))
+            .map(move |(i, k)| ((top - k) << index_bits) | i as u128)
+    };
+    if keys.bits + index_bits <= u64::BITS {
+        Some(ranking_packed(entries.len(), packed().map(|p| p as u64).collect(), index_bits))
+    } else if keys.bits + index_bits <= u128::BITS {
+        Some(ranking_packed(entries.len(), packed().collect(), index_bits))
+    } else {
+        None
+    }
+}
+
+/// Sorts packed keys (turned-around key, then index) and reads the ranking off them.
+fn ranking_packed<P: Ord + Copy + Into<u128>>(n: usize, mut packed: Vec<P>, index_bits: u32) -> Ranking {
+    packed.sort_unstable();
+    let index = |p: P| (p.into() & ((1 << index_bits) - 1)) as u32;
+    let order: Vec<u32> = packed.iter().map(|&p| index(p)).collect();
+    let key_at = |place: usize| packed[place].into() >> index_bits;
+    let ranks = ranks_in_order(n, &order, |place| key_at(place - 1) == key_at(place));
+    Ranking { ranks, order }
+}
+
+/// Integer sort keys: score, then the tie-break keys, each at the largest scale any of them
+/// has and one more than its mantissa (0 for none, ranked below any value), packed into one
+/// number that orders as they do.
+#[derive(Debug)]
+struct SortKeys {
+    keys: Vec<u128>,
+    /// Bits of a packed key (one slot per value).
+    bits: u32,
+    /// Bits of one value's slot.
+    slot: u32,
+}
+
+impl SortKeys {
+    /// Whether the entry of this key has a score (the first slot is not none).
+    fn scored(&self, key: u128) -> bool {
+        key >> (self.bits - self.slot) != 0
+    }
+}
+
+/// The entries' `SortKeys`; `None` when they do not fit: a scale too fine, negative values, or
+/// more than two tie-break keys.
+fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Option<SortKeys> {
     if tie_break.len() > 2 {
         return None;
     }
+    let slots = 1 + tie_break.len();
     let values = |s: &Scored| {
         let mut v = [None; 3];
         v[0] = s.score;
@@ -470,33 +530,30 @@ fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[Tie
         v
     };
     let scale = entries.iter().flat_map(|e| values(scored(e))).flatten().map(|d| d.scale()).max().unwrap_or(0);
-    // Scores and points stay below 10^4: at scale 20 their mantissas fit easily in 96 bits.
-    if scale > 20 {
-        return None;
-    }
-    // Each value takes `bits` bits: 0 for none (ranked below any value), else mantissa + 1.
-    let int = |d: Option<Decimal>| -> Option<u128> {
+    let int = |d: Option<Decimal>| -> Option<u64> {
         match d {
             None => Some(0),
-            Some(mut d) => {
-                d.rescale(scale);
-                u128::try_from(d.mantissa()).ok().map(|m| m + 1)
-            }
+            Some(d) => u64::try_from(crate::model::mantissa_at(d, scale)?).ok()?.checked_add(1),
         }
     };
-    let ints: Vec<[u128; 3]> = entries
+    // Every value's bits or-ed together: as many bits as the largest value has.
+    let mut all = 0;
+    let ints: Vec<[u64; 3]> = entries
         .iter()
         .map(|e| {
             let [a, b, c] = values(scored(e)).map(int);
-            Some([a?, b?, c?])
+            let v = [a?, b?, c?];
+            all |= v[0] | v[1] | v[2];
+            Some(v)
         })
         .collect::<Option<_>>()?;
-    let largest = ints.iter().flatten().copied().max().unwrap_or(0);
-    let bits = 128 - largest.leading_zeros();
-    if bits * 3 > 128 {
+    let slot = (u64::BITS - all.leading_zeros()).max(1);
+    let bits = slot * slots as u32;
+    if bits > 96 {
         return None;
     }
-    Some(ints.iter().map(|[a, b, c]| (a << (2 * bits)) | (b << bits) | c).collect())
+    let keys = ints.iter().map(|v| v[..slots].iter().fold(0u128, |key, &x| (key << slot) | u128::from(x))).collect();
+    Some(SortKeys { keys, bits, slot })
 }
 
 #[cfg(test)]
@@ -551,6 +608,54 @@ mod tests {
                 proptest::prop_assert_eq!(fast, slow);
             } else {
                 proptest::prop_assert!(huge || !short, "everyday numbers take the integer way");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Ranking by packed integer keys ranks as comparing decimals does: every rank, and the
+        /// order (best first, equal keys by index), whatever the scales (1 = 1.0 = 1.00), the
+        /// missing values and the tie-break keys; with everyday numbers (`u64` keys), long ones
+        /// (`u128` keys), and huge, negative or too many keys (the decimal way).
+        #[test]
+        fn ranking_by_keys_is_ranking_by_decimals(
+            people in proptest::collection::vec(
+                proptest::array::uniform3(proptest::option::weighted(0.9, (0i64..40, 0u32..=2, proptest::bool::weighted(0.02)))),
+                0..60,
+            ),
+            magnitude in 0u32..3,
+            tie in 0usize..6,
+        ) {
+            let shift = [0, 20, 50][magnitude as usize];
+            let value = |v: Option<(i64, u32, bool)>| {
+                v.map(|(m, scale, negative)| Decimal::new(if negative { -(m << shift) } else { m << shift }, scale))
+            };
+            let people: Vec<Scored> = people
+                .iter()
+                .map(|[s, k, p]| Scored { score: value(*s), kpi: value(*k), points: value(*p), ..Scored::default() })
+                .collect();
+            let ties: [&[TieKey]; 6] = [
+                &[],
+                &[TieKey::Kpi],
+                &[TieKey::Points],
+                &[TieKey::Kpi, TieKey::Points],
+                &[TieKey::Points, TieKey::Kpi],
+                &[TieKey::Kpi, TieKey::Points, TieKey::Kpi],
+            ];
+            let tie_break = ties[tie];
+            let mut order: Vec<u32> = (0..people.len() as u32).filter(|&i| people[i as usize].score.is_some()).collect();
+            order.sort_by(|&a, &b| compare(&people[a as usize], &people[b as usize], tie_break));
+            let ranks: Vec<Option<u32>> = people
+                .iter()
+                .map(|p| {
+                    let ahead = people.iter().filter(|q| q.score.is_some() && compare(q, p, tie_break).is_lt()).count();
+                    p.score.map(|_| 1 + ahead as u32)
+                })
+                .collect();
+            proptest::prop_assert_eq!(ranking(&people, |s| s, tie_break), Ranking { ranks, order });
+            let everyday = magnitude < 2 && tie < 5 && people.iter().flat_map(|p| [p.score, p.kpi, p.points]).flatten().all(|d| !d.is_sign_negative());
+            if everyday {
+                proptest::prop_assert!(ranking_by_keys(&people, &|s: &Scored| s, tie_break).is_some());
             }
         }
     }
