@@ -45,6 +45,19 @@ where
     }
 }
 
+/// `work` over `0..n` cut in two halves, the second on a helper thread when `n` reaches `from`
+/// (below it, both on this thread: a thread would cost more than it saves).
+pub fn halves<R: Send>(n: usize, from: usize, work: impl Fn(std::ops::Range<usize>) -> R + Sync) -> [R; 2] {
+    let mid = n / 2;
+    if n < from {
+        return [work(0..mid), work(mid..n)];
+    }
+    std::thread::scope(|scope| {
+        let second = start(scope, || work(mid..n));
+        [work(0..mid), second.join()]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

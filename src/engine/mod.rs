@@ -266,14 +266,23 @@ fn score_quarter(
     let mut notes = Notes::default();
     scores::missing_sheets(period, data, rubric, data_dir, &mut notes);
     let sheets = scores::QuarterSheets::new(period, data, data_dir);
-    let scored: Vec<(usize, Scored)> = data
-        .roster
-        .people
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.active_in(period))
-        .map(|(i, p)| (i, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes)))
-        .collect();
+    // Each person is scored on their own: a long roster in two halves, one on another thread,
+    // whose results and notes follow the first half's (roster order, as on one thread).
+    let score = |positions: std::ops::Range<usize>| {
+        let mut notes = Notes::default();
+        let scored: Vec<(usize, Scored)> = positions
+            .map(|i| (i, &data.roster.people[i]))
+            .filter(|(_, p)| p.active_in(period))
+            .map(|(i, p)| (i, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes)))
+            .collect();
+        (scored, notes)
+    };
+    let [(mut scored, first), (second, rest)] = threads::halves(data.roster.len(), TWO_THREADS_FROM, score);
+    scored.extend(second);
+    for half in [first, rest] {
+        notes.problems.extend(half.problems);
+        notes.warnings.extend(half.warnings);
+    }
     if !notes.problems.is_empty() {
         return Err(notes.problems);
     }
@@ -464,10 +473,10 @@ fn year_of_quarters(
     Ok(result)
 }
 
-/// People in a listing from which settling takes a second thread (below it, one is enough).
+/// People from which scoring and settling take a second thread (below it, one is enough).
 /// Debug builds split any listing of two or more, so that every test of the tool (goldens,
 /// properties, the error catalogue) goes through the two-thread path too.
-const SETTLED_ON_TWO_THREADS: usize = if cfg!(debug_assertions) { 2 } else { 20_000 };
+const TWO_THREADS_FROM: usize = if cfg!(debug_assertions) { 2 } else { 20_000 };
 
 /// The shared second half of the pipeline: rank, veto, awards, training, netting, grades.
 /// Everything settled about one person, for `settle`'s caller to keep what it needs of.
@@ -644,7 +653,7 @@ fn settle<P: Send>(
         (kept, total, paid)
     };
     let n = order.len();
-    let (people, total_payout, paid) = if n >= SETTLED_ON_TWO_THREADS {
+    let (people, total_payout, paid) = if n >= TWO_THREADS_FROM {
         let mid = n / 2;
         let (before, after) = lines.split_at_mut(mid);
         let (first, second) = std::thread::scope(|scope| {

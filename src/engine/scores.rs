@@ -329,18 +329,21 @@ pub fn year(quarters: &[(Period, Option<Decimal>, Option<Decimal>)], rubric: &Ru
     let mut inputs = Vec::new();
     let mut points = Values::default();
     let mut kpis = Values::default();
+    // The inputs only for a trail: a list per person is half a million allocations a year.
+    let mut input = |measure, period, value| {
+        if trail {
+            inputs.push(Input { measure, period, value: Some(value), origin: None, missing: false });
+        }
+    };
     for &(q, quarter_points, quarter_kpi) in quarters {
         if let Some(p) = quarter_points {
             points.push(p);
-            inputs.push(Input { measure: Measure::Points, period: q, value: Some(p), origin: None, missing: false });
+            input(Measure::Points, q, p);
         }
         if let Some(k) = quarter_kpi {
             kpis.push(k);
-            inputs.push(Input { measure: Measure::Kpi, period: q, value: Some(k), origin: None, missing: false });
+            input(Measure::Kpi, q, k);
         }
-    }
-    if !trail {
-        inputs.clear();
     }
     let sum = rubric.score.annual_points == AnnualPoints::Sum;
     let points = aggregate(points.as_slice(), sum, decimals, trail);
