@@ -76,6 +76,10 @@ impl<'a> Cell<'a> {
             // Straight into the buffer: no string per number.
             Cell::Number(v, shown) => {
                 let shown = match *shown {
+                    // Scores come at their places already, amounts mostly in whole yuan: then
+                    // rounding and normalising change nothing (-0 aside, which they make 0).
+                    Shown::Fixed(decimals) if v.scale() == decimals => *v,
+                    Shown::Yuan if v.scale() == 0 && !v.is_sign_negative() => *v,
                     Shown::Fixed(decimals) => {
                         let mut v = crate::model::round_half_up(*v, decimals);
                         v.rescale(decimals);
@@ -99,15 +103,29 @@ fn write_decimal(out: &mut String, value: Decimal) {
     let digits = u64::try_from(value.mantissa()).ok().zip(10u64.checked_pow(scale));
     match digits {
         Some((mantissa, unit)) if !value.is_sign_negative() => {
-            let _ = write!(out, "{}", mantissa / unit);
+            push_digits(out, mantissa / unit, 1);
             if scale > 0 {
-                let _ = write!(out, ".{:0width$}", mantissa % unit, width = scale as usize);
+                out.push('.');
+                push_digits(out, mantissa % unit, scale as usize);
             }
         }
         _ => {
             let _ = write!(out, "{value}");
         }
     }
+}
+
+/// Appends `n` in decimal digits, zero-padded to `width` (at most 20), without the formatting
+/// machinery.
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    while n > 0 || start > digits.len() - width {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// A header row and one row per person.
@@ -230,17 +248,22 @@ fn write_cells<'c, W: std::io::Write, R: AsRef<[Cell<'c>]>>(
 }
 
 /// The cells every listing starts with: rank, id, name, unit, post.
-fn identity(rank: Option<u32>, texts: [&str; 4]) -> Vec<Cell<'_>> {
-    std::iter::once(Cell::count(rank)).chain(texts.into_iter().map(Cell::text)).collect()
+/// `width` is the whole row's: room for every cell at once, not regrown cell by cell.
+fn identity(rank: Option<u32>, texts: [&str; 4], width: usize) -> Vec<Cell<'_>> {
+    let mut row = Vec::with_capacity(width);
+    row.push(Cell::count(rank));
+    row.extend(texts.into_iter().map(Cell::text));
+    row
 }
 
 fn month(m: &MonthResult) -> Listing<'_> {
     let mut headers: Vec<String> = ["rank", "id", "name", "unit", "post"].map(String::from).to_vec();
     headers.extend(m.item_names.iter().cloned());
     headers.push("points".into());
-    Listing::new(headers, m.people.len(), |i| {
+    let width = headers.len();
+    Listing::new(headers, m.people.len(), move |i| {
         let p = &m.people[i];
-        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t));
+        let mut row = identity(p.rank, [&p.id, &p.name, &p.unit, &p.post].map(|t| &**t), width);
         for item in &m.item_names {
             let value = p.entry.as_ref().and_then(|e| e.items.iter().find(|(n, _)| **n == **item)).map(|(_, v)| *v);
             row.push(Cell::plain(value));
@@ -279,6 +302,7 @@ fn period(r: &PeriodResult) -> Listing<'_> {
     if year {
         headers.push("year_payout".into());
     }
+    let width = headers.len();
     Listing::new(headers, r.people.len(), move |i| {
         if i % crate::cache::AHEAD == 0 {
             // Each person's id and name lie apart from the results (see `cache`).
@@ -288,7 +312,8 @@ fn period(r: &PeriodResult) -> Listing<'_> {
             });
         }
         let p = &r.people[i];
-        let mut row = identity(p.rank, [&p.person.id, &p.person.name, &p.person.unit, &p.person.post].map(|t| &**t));
+        let mut row =
+            identity(p.rank, [&p.person.id, &p.person.name, &p.person.unit, &p.person.post].map(|t| &**t), width);
         row.extend([
             Cell::flag(p.management),
             Cell::flag(p.active_at_end),
@@ -415,10 +440,31 @@ mod tests {
         ) {
             let mantissa = if wide { i128::from(mantissa) << 30 } else { i128::from(mantissa) };
             let value = Decimal::from_i128_with_scale(mantissa, scale);
-            for value in [value, -value, value.normalize(), Decimal::new(0, scale), -Decimal::new(0, scale)] {
+            // Everyday amounts too: a few digits, leading zeros after the point (0.05).
+            let small = Decimal::from_i128_with_scale(mantissa % 1000, scale);
+            for value in [value, -value, value.normalize(), small, Decimal::new(0, scale), -Decimal::new(0, scale)] {
                 let mut out = String::new();
                 write_decimal(&mut out, value);
                 proptest::prop_assert_eq!(out, value.to_string());
+            }
+        }
+
+        /// A score cell is written as the score rounded half-up and shown at its places, an
+        /// amount as the amount rounded to whole yuan and normalised: the shortcuts for scores
+        /// already at their places and amounts already whole change nothing.
+        #[test]
+        fn scores_and_yuan_are_written_rounded(mantissa in proptest::num::i64::ANY, scale in 0u32..=6, decimals in 0u32..=4) {
+            let value = Decimal::new(mantissa % 10_000_000, scale);
+            for value in [value, -value, Decimal::new(0, scale), -Decimal::new(0, scale)] {
+                let written = |shown| {
+                    let mut out = String::new();
+                    Cell::Number(value, shown).write_csv(&mut out);
+                    out
+                };
+                let mut fixed = crate::model::round_half_up(value, decimals);
+                fixed.rescale(decimals);
+                proptest::prop_assert_eq!(written(Shown::Fixed(decimals)), fixed.to_string());
+                proptest::prop_assert_eq!(written(Shown::Yuan), value.round_dp(0).normalize().to_string());
             }
         }
     }
