@@ -273,19 +273,27 @@ fn number_fix(message: String) -> String {
     }
 }
 
+/// Inlined where it is called (several times a row, and nearly always in range); the problem
+/// is made apart.
+#[inline]
 fn in_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal, found: &mut Findings) -> bool {
     use std::cmp::Ordering::Greater;
     let negative = value.is_sign_negative() && !value.is_zero();
     if negative || crate::model::compare(value, max) == Greater {
-        found.problems.push(table.problem(
-            row,
-            column,
-            format!("{value} is outside the allowed range [0, {max}]: correct the value"),
-        ));
+        out_of_range(table, row, column, value, max, found);
         false
     } else {
         true
     }
+}
+
+#[cold]
+fn out_of_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Decimal, found: &mut Findings) {
+    found.problems.push(table.problem(
+        row,
+        column,
+        format!("{value} is outside the allowed range [0, {max}]: correct the value"),
+    ));
 }
 
 /// Finds the person of each row of a one-row-per-person sheet (points, KPI).
@@ -361,8 +369,8 @@ pub struct PointsRows<'a> {
     people: PersonRows<'a>,
     /// The `points` column.
     total: Option<usize>,
-    /// Each post's points ceiling as worked out for its first row (posts are few, rows many).
-    ceilings: Vec<(Arc<str>, Decimal)>,
+    /// What each post's first row worked out (posts are few, rows many).
+    posts: Vec<(Arc<str>, PostFacts)>,
     pub sheet: PointsSheet,
 }
 
@@ -392,7 +400,7 @@ impl<'a> PointsRows<'a> {
             given: Vec::new(),
             people: PersonRows::new(roster),
             total: None,
-            ceilings: Vec::new(),
+            posts: Vec::new(),
             sheet: PointsSheet::new(Arc::from("")),
         }
     }
@@ -461,8 +469,10 @@ impl super::Rows for PointsRows<'_> {
             return;
         }
         let by_items = self.given.iter().any(Option::is_some);
+        let post = post_facts(&mut self.posts, &person.post, rubric);
         let (sum, items) = if by_items {
-            let post_items = PostItems { keep: self.keep_items, names: &self.item_columns, given: &self.given };
+            let post_items =
+                PostItems { keep: self.keep_items, names: &self.item_columns, given: &self.given, table: post.table };
             post_items.read(table, row, person, rubric, &self.tables, found)
         } else {
             (Decimal::ZERO, Vec::new())
@@ -485,20 +495,34 @@ impl super::Rows for PointsRows<'_> {
                 sum
             }
         };
-        let ceiling =
-            match self.ceilings.iter().find(|(post, _)| Arc::ptr_eq(post, &person.post) || *post == person.post) {
-                Some(&(_, ceiling)) => ceiling,
-                None => {
-                    let ceiling = rubric.points_ceiling(&person.post);
-                    self.ceilings.push((person.post.clone(), ceiling));
-                    ceiling
-                }
-            };
-        if in_range(table, row, "points", points, ceiling, found) {
+        if in_range(table, row, "points", points, post.ceiling, found) {
             self.sheet.insert(position, MonthPoints { points, line: line(row) });
             self.sheet.insert_items(position, items);
         }
     }
+}
+
+/// What a points sheet needs to know of a post: its points ceiling and its points table.
+#[derive(Clone, Copy)]
+struct PostFacts {
+    ceiling: Decimal,
+    /// The rubric's points table for the post, by index.
+    table: Option<usize>,
+}
+
+/// A post's facts, worked out on its first row and kept in `posts`. The roster shares one copy
+/// of each post among its people, so the post is nearly always found by pointer.
+fn post_facts(posts: &mut Vec<(Arc<str>, PostFacts)>, post: &Arc<str>, rubric: &Rubric) -> PostFacts {
+    let known = posts.iter().find(|(p, _)| Arc::ptr_eq(p, post)).or_else(|| posts.iter().find(|(p, _)| p == post));
+    if let Some(&(_, facts)) = known {
+        return facts;
+    }
+    let facts = PostFacts {
+        ceiling: rubric.points_ceiling(post),
+        table: rubric.points.tables.iter().position(|t| t.posts.iter().any(|p| **p == **post)),
+    };
+    posts.push((post.clone(), facts));
+    facts
 }
 
 /// The item values a row gave (`given`, one per item column of `names`).
@@ -507,6 +531,8 @@ struct PostItems<'r> {
     keep: bool,
     names: &'r [(Arc<str>, usize)],
     given: &'r [Option<Decimal>],
+    /// The person's post's points table in the rubric, by index.
+    table: Option<usize>,
 }
 
 impl PostItems<'_> {
@@ -523,7 +549,7 @@ impl PostItems<'_> {
         found: &mut Findings,
     ) -> (Decimal, Vec<(Arc<str>, Decimal)>) {
         let none = (Decimal::ZERO, Vec::new());
-        let Some(t) = rubric.points.tables.iter().position(|t| t.posts.iter().any(|p| **p == *person.post)) else {
+        let Some(t) = self.table else {
             found.problems.push(Problem::at(
                 &table.file,
                 row.line,
