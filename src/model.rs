@@ -142,6 +142,15 @@ impl Period {
         NaiveDate::from_ymd_opt(y, m, 1).expect("period months are 1..=12")
     }
 
+    /// The period's first and last month, as (year, month).
+    pub fn month_span(&self) -> ((i32, u32), (i32, u32)) {
+        match *self {
+            Period::Month { year, month } => ((year, month), (year, month)),
+            Period::Quarter { year, quarter } => ((year, quarter * 3 - 2), (year, quarter * 3)),
+            Period::Year(year) => ((year, 1), (year, 12)),
+        }
+    }
+
     pub fn last_day(&self) -> NaiveDate {
         let (y, m) = match *self {
             Period::Month { year, month } => (year, month),
@@ -219,9 +228,13 @@ pub struct Person {
 }
 
 impl Person {
-    /// Active in a period: joined by its last day and not left before its first day.
+    /// Active in a period: joined by its last day and not left before its first day. Periods
+    /// are whole months, so that is comparing months: no dates to work out for each person
+    /// in each period.
     pub fn active_in(&self, period: &Period) -> bool {
-        self.joined.is_none_or(|j| j <= period.last_day()) && self.left.is_none_or(|l| l >= period.first_day())
+        let (first, last) = period.month_span();
+        let month = |d: NaiveDate| (d.year(), d.month());
+        self.joined.is_none_or(|j| month(j) <= last) && self.left.is_none_or(|l| month(l) >= first)
     }
 
     /// Active at the end of a period: active in it and still there on its last day.
@@ -443,6 +456,24 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        /// Being active in a period by months is being active by its first and last days, for
+        /// any joining and leaving dates around any month, quarter or year.
+        #[test]
+        fn active_by_months_is_active_by_days(
+            joined in proptest::option::of(0i64..1500), left in proptest::option::of(0i64..1500),
+            kind in 0u8..3, year in 2008i32..=2010, n in 1u32..=12,
+        ) {
+            let day = |k: i64| NaiveDate::from_ymd_opt(2008, 1, 1).and_then(|d| d.checked_add_signed(chrono::Duration::days(k)));
+            let period = match kind {
+                0 => Period::Month { year, month: n },
+                1 => Period::Quarter { year, quarter: n.div_ceil(3) },
+                _ => Period::Year(year),
+            };
+            let person = Person { joined: joined.and_then(day), left: left.and_then(day), ..test_person() };
+            let by_days = person.joined.is_none_or(|j| j <= period.last_day()) && person.left.is_none_or(|l| l >= period.first_day());
+            proptest::prop_assert_eq!(person.active_in(&period), by_days);
+        }
+
         /// `compare` is `Ord` for any two decimals: signs, zeros, scales 0–28, mantissas up
         /// to the full 96 bits (which take the fallback).
         #[test]
@@ -492,18 +523,22 @@ mod tests {
         assert_eq!(format_fixed(d("88"), 2), "88.00");
     }
 
-    #[test]
-    fn activity_follows_join_and_leave_dates() {
-        let q = Period::parse("2009Q2").unwrap();
-        let mut p = Person {
+    fn test_person() -> Person {
+        Person {
             id: "1".into(),
             name: "x".into(),
             unit: "u".into(),
             post: "p".into(),
-            joined: NaiveDate::from_ymd_opt(2009, 5, 4),
+            joined: None,
             left: None,
             source: Source { file: "r".into(), line: 2 },
-        };
+        }
+    }
+
+    #[test]
+    fn activity_follows_join_and_leave_dates() {
+        let q = Period::parse("2009Q2").unwrap();
+        let mut p = Person { joined: NaiveDate::from_ymd_opt(2009, 5, 4), ..test_person() };
         assert!(p.active_in(&q) && p.active_at_end(&q));
         assert!(!p.active_in(&Period::parse("2009-04").unwrap()));
         p.left = NaiveDate::from_ymd_opt(2009, 6, 15);
