@@ -76,8 +76,12 @@ pub fn rounded_ratio(numerator: i128, denominator: i128, scale: u32, decimals: u
     } else {
         (numerator, denominator.checked_mul(*POW10.get((scale - decimals) as usize)?)?)
     };
-    // Half up: ⌊n/d + 1/2⌋ = ⌊(2n + d) / 2d⌋.
-    let rounded = numerator.checked_mul(2)?.checked_add(denominator)? / denominator.checked_mul(2)?;
+    // Half up: ⌊n/d + 1/2⌋ = ⌊(2n + d) / 2d⌋; in u64 when that holds it (scores always),
+    // where dividing is one instruction, not a call into 128-bit division.
+    let rounded = match (u64::try_from(numerator), u64::try_from(denominator)) {
+        (Ok(n), Ok(d)) if n < 1 << 62 && d < 1 << 61 => i128::from((2 * n + d) / (2 * d)),
+        _ => numerator.checked_mul(2)?.checked_add(denominator)? / denominator.checked_mul(2)?,
+    };
     Decimal::try_from_i128_with_scale(rounded, decimals).ok()
 }
 
