@@ -270,11 +270,17 @@ fn score_quarter(
     // whose results and notes follow the first half's (roster order, as on one thread).
     let score = |positions: std::ops::Range<usize>| {
         let mut notes = Notes::default();
-        let scored: Vec<(usize, Scored)> = positions
-            .map(|i| (i, &data.roster.people[i]))
-            .filter(|(_, p)| p.active_in(period))
-            .map(|(i, p)| (i, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes)))
-            .collect();
+        // Room at once, and in the first half's list for everyone (the second's is appended to
+        // it): a list of half a million grown step by step is copied, into fresh memory, at
+        // every step.
+        let room = if positions.start == 0 { data.roster.len() } else { positions.len() };
+        let mut scored: Vec<(usize, Scored)> = Vec::with_capacity(room);
+        scored.extend(
+            positions
+                .map(|i| (i, &data.roster.people[i]))
+                .filter(|(_, p)| p.active_in(period))
+                .map(|(i, p)| (i, scores::quarter(p, i, &sheets, rubric, trail.keeps(p), &mut notes))),
+        );
         (scored, notes)
     };
     let [(mut scored, first), (second, rest)] = threads::halves(data.roster.len(), TWO_THREADS_FROM, score);
@@ -431,23 +437,18 @@ fn year_of_quarters(
                 Payouts::Pending(scored) => threads::start(scope, move || payouts(&period, rubric, data, scored)),
             })
             .collect();
-        let scored: Vec<(usize, Scored)> = data
-            .roster
-            .people
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.active_in(period))
-            .map(|(i, p)| {
-                // At most four quarters: on the stack, not a list per person.
-                let mut per_quarter = [(*period, None, None); 4];
-                let mut n = 0;
-                for (q, (points, kpi)) in scores.iter().filter_map(|(q, s)| s[i].map(|s| (q, s))).take(4) {
-                    per_quarter[n] = (*q, points, kpi);
-                    n += 1;
-                }
-                (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
-            })
-            .collect();
+        // Room at once (see `score_quarter`).
+        let mut scored: Vec<(usize, Scored)> = Vec::with_capacity(data.roster.len());
+        scored.extend(data.roster.people.iter().enumerate().filter(|(_, p)| p.active_in(period)).map(|(i, p)| {
+            // At most four quarters: on the stack, not a list per person.
+            let mut per_quarter = [(*period, None, None); 4];
+            let mut n = 0;
+            for (q, (points, kpi)) in scores.iter().filter_map(|(q, s)| s[i].map(|s| (q, s))).take(4) {
+                per_quarter[n] = (*q, points, kpi);
+                n += 1;
+            }
+            (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
+        }));
         let result = settle(period, rubric, data, scored, warnings, keep_everything);
         let payouts: Vec<QuarterPayouts> = settling.into_iter().map(threads::Job::join).collect();
         (result, payouts)
