@@ -477,16 +477,22 @@ fn ranking_by_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break:
             .map(move |(i, k)| ((top - k) << index_bits) | i as u128)
     };
     if keys.bits + index_bits <= u64::BITS {
-        Some(ranking_packed(entries.len(), packed().map(|p| p as u64).collect(), index_bits))
+        Some(ranking_packed(entries.len(), packed().map(|p| p as u64), index_bits))
     } else if keys.bits + index_bits <= u128::BITS {
-        Some(ranking_packed(entries.len(), packed().collect(), index_bits))
+        Some(ranking_packed(entries.len(), packed(), index_bits))
     } else {
         None
     }
 }
 
 /// Sorts packed keys (turned-around key, then index) and reads the ranking off them.
-fn ranking_packed<P: Ord + Copy + Into<u128>>(n: usize, mut packed: Vec<P>, index_bits: u32) -> Ranking {
+fn ranking_packed<P: Ord + Copy + Into<u128>>(n: usize, packed: impl Iterator<Item = P>, index_bits: u32) -> Ranking {
+    // Room at once: collected from a filter, the list would grow step by step.
+    let mut packed = {
+        let mut list = Vec::with_capacity(n);
+        list.extend(packed);
+        list
+    };
     packed.sort_unstable();
     let index = |p: P| (p.into() & ((1 << index_bits) - 1)) as u32;
     let order: Vec<u32> = packed.iter().map(|&p| index(p)).collect();
@@ -541,15 +547,15 @@ fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[Tie
     };
     // Every value's bits or-ed together: as many bits as the largest value has.
     let mut all = 0;
-    let ints: Vec<[u64; 3]> = entries
-        .iter()
-        .map(|e| {
-            let [a, b, c] = values(scored(e)).map(int);
-            let v = [a?, b?, c?];
-            all |= v[0] | v[1] | v[2];
-            Some(v)
-        })
-        .collect::<Option<_>>()?;
+    // Filled in a loop, with room at once (collecting into an `Option` grows the list step by
+    // step).
+    let mut ints: Vec<[u64; 3]> = Vec::with_capacity(entries.len());
+    for e in entries {
+        let [a, b, c] = values(scored(e)).map(int);
+        let v = [a?, b?, c?];
+        all |= v[0] | v[1] | v[2];
+        ints.push(v);
+    }
     let slot = (u64::BITS - all.leading_zeros()).max(1);
     let bits = slot * slots as u32;
     if bits > 96 {
