@@ -462,13 +462,17 @@ fn year_of_quarters(
             person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
         }
     };
-    let half = result.people.len() / 2;
-    let (first, second) = result.people.split_at_mut(half);
-    std::thread::scope(|scope| {
-        let helper = threads::start(scope, || gather(second));
-        gather(first);
-        helper.join();
-    });
+    if result.people.len() < TWO_THREADS_FROM {
+        gather(&mut result.people);
+    } else {
+        let half = result.people.len() / 2;
+        let (first, second) = result.people.split_at_mut(half);
+        std::thread::scope(|scope| {
+            let helper = threads::start(scope, || gather(second));
+            gather(first);
+            helper.join();
+        });
+    }
     result.quarter_totals = scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.total)).collect();
     result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
     Ok(result)
@@ -694,25 +698,36 @@ mod tests {
 
     proptest::proptest! {
         /// The listing order taken from the ranking's order is the order of sorting everyone
-        /// by rank (the unranked last), then by id: whatever the ties, the unranked, and
-        /// however the roster's order differs from the ids' order.
+        /// by rank (the unranked last), then by id: whatever the ties (1 = 1.0), the unranked,
+        /// the people left out (inactive: list places and roster positions differ), the
+        /// tie-break keys (three take the ranking's decimal way), and however the roster's
+        /// order differs from the ids' order.
         #[test]
         fn listing_order_is_by_rank_then_id(
-            people in proptest::collection::vec(proptest::option::weighted(0.8, 0i64..6), 0..40),
+            roster in proptest::collection::vec(
+                (proptest::bool::weighted(0.8), proptest::option::weighted(0.8, (0i64..6, 0u32..=1)), 0i64..3),
+                0..40,
+            ),
             shuffle in proptest::collection::vec(proptest::num::u32::ANY, 40),
+            tie in 0usize..3,
         ) {
-            // Each entry at its own roster position; the roster's id order a permutation.
-            let scored: Vec<(usize, Scored)> = people
+            use crate::rubric::TieKey;
+            let scored: Vec<(usize, Scored)> = roster
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (i, Scored { score: s.map(Decimal::from), ..Scored::default() }))
+                .filter(|(_, (active, _, _))| *active)
+                .map(|(position, (_, score, kpi))| {
+                    let score = score.map(|(m, scale)| Decimal::new(m * 10i64.pow(scale), scale));
+                    (position, Scored { score, kpi: Some(Decimal::from(*kpi)), ..Scored::default() })
+                })
                 .collect();
-            let mut id_order: Vec<u32> = (0..scored.len() as u32).collect();
+            let mut id_order: Vec<u32> = (0..roster.len() as u32).collect();
             id_order.sort_by_key(|&i| (shuffle[i as usize], i));
-            let scores::Ranking { ranks, order } = scores::ranking(&scored, |(_, s)| s, &[]);
+            let ties: [&[TieKey]; 3] = [&[], &[TieKey::Kpi], &[TieKey::Kpi, TieKey::Points, TieKey::Kpi]];
+            let scores::Ranking { ranks, order } = scores::ranking(&scored, |(_, s)| s, ties[tie]);
             let listed = listing_order(&scored, &ranks, order, &id_order);
             let mut expected: Vec<usize> = (0..scored.len()).collect();
-            expected.sort_by_key(|&i| (ranks[i].is_none(), ranks[i], id_order[i]));
+            expected.sort_by_key(|&i| (ranks[i].is_none(), ranks[i], id_order[scored[i].0]));
             proptest::prop_assert_eq!(listed, expected);
         }
     }
