@@ -350,7 +350,7 @@ impl Records<'_> {
 
     /// The record just read, on `line`: the header, or a row for `sink`; blank ones are skipped.
     fn record(&mut self, line: u64, sink: &mut dyn Rows) -> Result<(), Vec<Problem>> {
-        if self.row.cells.iter().all(|c| values::trim(c).is_empty()) {
+        if self.row.cells.blank() {
             return Ok(());
         }
         self.row.line = line;
@@ -577,6 +577,13 @@ impl Cells {
         self.ends.len()
     }
 
+    /// Whether every cell is blank once trimmed. A record starting with a visible ASCII
+    /// character (nearly every one: an id) is decided on that byte.
+    fn blank(&self) -> bool {
+        let starts_visible = self.text.as_bytes().first().is_some_and(|&b| b.is_ascii_graphic() && b != b',');
+        !starts_visible && self.iter().all(|c| values::trim(c).is_empty())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -603,10 +610,30 @@ impl Cells {
     fn set_line(&mut self, line: &str) {
         self.clear();
         self.text.push_str(line);
-        // A line is a few dozen bytes: a plain loop beats setting up a search per comma.
-        self.ends.extend(line.bytes().enumerate().filter(|&(_, b)| b == b',').map(|(at, _)| at));
+        commas(line.as_bytes(), &mut self.ends);
         self.ends.push(line.len());
     }
+}
+
+/// Appends where each comma of `line` is. A line is a few dozen bytes: eight at a time, each
+/// word's commas found at once (no search set up per comma, no test per byte).
+fn commas(line: &[u8], ends: &mut Vec<usize>) {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
+    let mut words = line.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ COMMAS;
+        // The high bit of each byte that is 0 in `x` (a comma in the line), exactly: no carry
+        // crosses bytes, as (b & 0x7F) + 0x7F stays below 0x100.
+        let mut found = !((((x & LOW7) + LOW7) | x) | LOW7);
+        while found != 0 {
+            ends.push(at + (found.trailing_zeros() / 8) as usize);
+            found &= found - 1;
+        }
+        at += 8;
+    }
+    ends.extend(words.remainder().iter().enumerate().filter(|&(_, &b)| b == b',').map(|(i, _)| at + i));
 }
 
 impl<S: AsRef<str>> FromIterator<S> for Cells {
@@ -1012,6 +1039,29 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A record is blank, as the shortcut on its first byte decides too, exactly when every
+        /// cell is blank once trimmed (a cell may hold a comma or a quote when it was quoted).
+        #[test]
+        fn a_record_is_blank_when_every_cell_trims_to_nothing(cells in proptest::collection::vec(
+            proptest::sample::select(vec!["", " ", "\u{3000}", "\u{feff}", "a", "0", "-", "张", ",", "\"", " a"]), 1..4,
+        )) {
+            let record: Cells = cells.iter().collect();
+            proptest::prop_assert_eq!(record.blank(), cells.iter().all(|c| values::trim(c).is_empty()));
+        }
+
+        /// `commas` finds every comma and nothing else, whatever surrounds it (bytes one above or
+        /// below a comma, such as `-` and `+`, high bytes of Chinese text) and wherever it falls
+        /// in an eight-byte word.
+        #[test]
+        fn commas_are_found_eight_bytes_at_a_time(line in proptest::collection::vec(
+            proptest::sample::select(vec![b',', b'-', b'+', b'a', b'0', 0x2C ^ 0x80, 0xE5, 0xAC, 0x00, 0xFF]), 0..40,
+        )) {
+            let mut found = Vec::new();
+            commas(&line, &mut found);
+            let expected: Vec<usize> = line.iter().enumerate().filter(|&(_, &b)| b == b',').map(|(i, _)| i).collect();
+            proptest::prop_assert_eq!(found, expected);
+        }
+
         /// Quote-free text is cut into cells by `plain_block`, not the csv crate: any mix of
         /// line ends (CR, LF, CRLF, blank lines), BOMs, spaces and cells must read as the csv
         /// crate reads it, in whatever blocks the text comes.
