@@ -45,17 +45,28 @@ where
     }
 }
 
-/// `work` over `0..n` cut in two halves, the second on a helper thread when `n` reaches `from`
-/// (below it, both on this thread: a thread would cost more than it saves).
-pub fn halves<R: Send>(n: usize, from: usize, work: impl Fn(std::ops::Range<usize>) -> R + Sync) -> [R; 2] {
-    let mid = n / 2;
+/// `work` over `items` cut in two halves (each with its range of places), the second on a
+/// helper thread when there are `from` items or more (below that, both here: a thread would
+/// cost more than it saves).
+pub fn halves_mut<T: Send, R: Send>(
+    items: &mut [T],
+    from: usize,
+    work: impl Fn(std::ops::Range<usize>, &mut [T]) -> R + Sync,
+) -> [R; 2] {
+    let (n, mid) = (items.len(), items.len() / 2);
+    let (first, second) = items.split_at_mut(mid);
     if n < from {
-        return [work(0..mid), work(mid..n)];
+        return [work(0..mid, first), work(mid..n, second)];
     }
     std::thread::scope(|scope| {
-        let second = start(scope, || work(mid..n));
-        [work(0..mid), second.join()]
+        let helper = start(scope, || work(mid..n, second));
+        [work(0..mid, first), helper.join()]
     })
+}
+
+/// `halves_mut` over the places `0..n` alone.
+pub fn halves<R: Send>(n: usize, from: usize, work: impl Fn(std::ops::Range<usize>) -> R + Sync) -> [R; 2] {
+    halves_mut(&mut vec![(); n], from, |places, _| work(places))
 }
 
 #[cfg(test)]

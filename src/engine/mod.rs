@@ -462,17 +462,7 @@ fn year_of_quarters(
             person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
         }
     };
-    if result.people.len() < TWO_THREADS_FROM {
-        gather(&mut result.people);
-    } else {
-        let half = result.people.len() / 2;
-        let (first, second) = result.people.split_at_mut(half);
-        std::thread::scope(|scope| {
-            let helper = threads::start(scope, || gather(second));
-            gather(first);
-            helper.join();
-        });
-    }
+    threads::halves_mut(&mut result.people, TWO_THREADS_FROM, |_, people| gather(people));
     result.quarter_totals = scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.total)).collect();
     result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
     Ok(result)
@@ -615,9 +605,9 @@ fn settle<P: Send>(
             grade_of[c.place] = Some(name);
         }
     }
-    // Each person is settled on their own, so a long listing is settled in two stretches, one
-    // on another thread; what the rules paid and the total are added up after (exact sums: the
-    // order of the additions does not matter).
+    // Each person is settled on their own, so a listing is settled in two stretches, a long
+    // one's second on another thread; what the rules paid and the total are added up after
+    // (exact sums: the order of the additions does not matter).
     let settle_stretch = |places: std::ops::Range<usize>, lines: &mut [Vec<AwardLine>], room: usize| {
         let mut kept = Vec::with_capacity(room);
         let mut total = Decimal::ZERO;
@@ -658,22 +648,15 @@ fn settle<P: Send>(
         (kept, total, paid)
     };
     let n = order.len();
-    let (people, total_payout, paid) = if n >= TWO_THREADS_FROM {
-        let mid = n / 2;
-        let (before, after) = lines.split_at_mut(mid);
-        let (first, second) = std::thread::scope(|scope| {
-            let second = threads::start(scope, || settle_stretch(mid..n, after, n - mid));
-            // Room for everyone: the second stretch is appended without moving the first.
-            let first = settle_stretch(0..mid, before, n);
-            (first, second.join())
-        });
-        let (mut people, total, mut paid) = first;
-        people.extend(second.0);
-        paid.iter_mut().zip(second.2).for_each(|(a, b)| *a += b);
-        (people, total + second.1, paid)
-    } else {
-        settle_stretch(0..n, &mut lines, n)
-    };
+    let [first, second] = threads::halves_mut(&mut lines, TWO_THREADS_FROM, |places, lines| {
+        // Room for everyone in the first stretch: the second is appended without moving it.
+        let room = if places.start == 0 { n } else { places.len() };
+        settle_stretch(places, lines, room)
+    });
+    let (mut people, mut total_payout, mut paid) = first;
+    people.extend(second.0);
+    total_payout += second.1;
+    paid.iter_mut().zip(second.2).for_each(|(a, b)| *a += b);
     for (rule, paid) in rules.iter_mut().zip(paid) {
         rule.paid += paid;
     }
