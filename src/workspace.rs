@@ -244,6 +244,9 @@ impl Workspace {
         let roster = if self.data_dir().join("roster.csv").is_file() {
             let mark = found.mark();
             let mut rows = files::RosterRows::new(&mut found);
+            if let Ok(meta) = std::fs::metadata(self.data_dir().join("roster.csv")) {
+                rows.reserve_for(meta.len());
+            }
             let read = self.stream("roster.csv", files::ROSTER, &mut rows);
             let roster = rows.roster();
             found.files += 1;

@@ -89,11 +89,17 @@ pub struct RosterRows<'a> {
     /// engine compares for every person in every rule (a copy per person would be a cache
     /// miss per comparison among half a million).
     shared: rustc_hash::FxHashMap<String, Arc<str>>,
+    /// The last row's unit and post: a unit's people stand together on a roster and most
+    /// share a post, so the next row's is nearly always the same, found without hashing.
+    last: [Option<Arc<str>>; 2],
     /// Each id's position: the roster's index, which also finds duplicates.
     index: rustc_hash::FxHashMap<Arc<str>, usize>,
     /// Where `ROSTER_CELLS` are in the file, looked up once rather than once per row.
     columns: [Option<usize>; 6],
 }
+
+/// The most people `RosterRows::reserve_for` makes room for at once (past it, the lists grow).
+const MOST_PEOPLE_RESERVED: usize = 10_000_000;
 
 /// The roster's columns, in the order of `RosterRows::columns`.
 const ROSTER_CELLS: [&str; 6] = ["id", "name", "unit", "post", "joined", "left"];
@@ -105,20 +111,38 @@ impl<'a> RosterRows<'a> {
             found,
             people: Vec::new(),
             shared: Default::default(),
+            last: Default::default(),
             index: Default::default(),
             columns: [None; 6],
         }
+    }
+
+    /// Room for a roster file of `bytes` at once: a list and an index of half a million grown
+    /// by doubling are built again, into fresh memory, at each step. Rows of 48 bytes are
+    /// guessed (an id, a name, a unit, a post, two dates): a roster of shorter rows grows once
+    /// or twice more; a more generous guess would double the index, whose room is written all
+    /// over as it fills (30 bytes a row took 29 MB more for half a million people).
+    pub fn reserve_for(&mut self, bytes: u64) {
+        let people = usize::try_from(bytes / 48).unwrap_or(usize::MAX).min(MOST_PEOPLE_RESERVED);
+        self.people.reserve(people);
+        self.index.reserve(people);
     }
 
     pub fn roster(self) -> Roster {
         Roster::with_index(self.people, self.index)
     }
 
-    fn share(&mut self, text: &str) -> Arc<str> {
-        match self.shared.get(text) {
+    /// The shared copy of a unit (`which` 0) or post (1).
+    fn share(&mut self, which: usize, text: &str) -> Arc<str> {
+        if let Some(last) = self.last[which].as_ref().filter(|last| ***last == *text) {
+            return last.clone();
+        }
+        let shared = match self.shared.get(text) {
             Some(s) => s.clone(),
             None => self.shared.entry(text.to_string()).or_insert_with(|| Arc::from(text)).clone(),
-        }
+        };
+        self.last[which] = Some(shared.clone());
+        shared
     }
 }
 
@@ -138,17 +162,24 @@ impl Rows for RosterRows<'_> {
         let Some(id) = found.check(values::id(cell(0).0).map_err(|m| table.problem(row, "id", m))) else {
             return;
         };
-        if let Some(&first) = self.index.get(&*id) {
-            let first = self.people[first].source.line;
-            found.problems.push(table.problem(
-                row,
-                "id",
-                format!("duplicate id \"{id}\" (first on line {first}): each person once"),
-            ));
-            return;
-        }
-        let id: Arc<str> = Arc::from(&*id);
-        self.index.insert(id.clone(), self.people.len());
+        // One look in the index, which also finds a duplicate (rare: its copy of the id is
+        // then thrown away).
+        let id = match self.index.entry(Arc::from(&*id)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let first = self.people[*first.get()].source.line;
+                found.problems.push(table.problem(
+                    row,
+                    "id",
+                    format!("duplicate id \"{id}\" (first on line {first}): each person once"),
+                ));
+                return;
+            }
+            std::collections::hash_map::Entry::Vacant(new) => {
+                let id = new.key().clone();
+                new.insert(self.people.len());
+                id
+            }
+        };
         let mut text = |k: usize| {
             let (v, column) = cell(k);
             if v.is_empty() {
@@ -174,8 +205,8 @@ impl Rows for RosterRows<'_> {
         let person = Person {
             id,
             name: name.into(),
-            unit: self.share(unit),
-            post: self.share(post),
+            unit: self.share(0, unit),
+            post: self.share(1, post),
             joined,
             left,
             source: source(table, row),
