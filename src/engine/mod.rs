@@ -37,8 +37,40 @@ pub struct PersonResult {
     /// The grade band's name, shared by everyone in the band.
     pub grade: Option<Arc<str>>,
     /// Year only: each quarter's payout, and the quarters' plus the year's.
-    pub quarter_payouts: Vec<(Period, Decimal)>,
+    pub quarter_payouts: QuarterPayouts,
     pub year_payout: Option<Decimal>,
+}
+
+/// A person's payout in each quarter of a year, held in place: a list apiece would be half a
+/// million small allocations for a company's year, each repeating the quarters.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QuarterPayouts {
+    year: i32,
+    /// Q1's first; `len` of them are given (none outside a year).
+    paid: [Decimal; 4],
+    len: u8,
+}
+
+impl QuarterPayouts {
+    /// A year's quarter payouts, each with its quarter (Q1 first, at most four).
+    fn new(year: i32, paid: impl IntoIterator<Item = (Period, Decimal)>) -> QuarterPayouts {
+        let mut payouts = QuarterPayouts { year, ..QuarterPayouts::default() };
+        for (q, amount) in paid {
+            let k = usize::from(payouts.len);
+            debug_assert_eq!(q, Period::Quarter { year, quarter: k as u32 + 1 }, "the quarters of {year}, in order");
+            payouts.paid[k] = amount;
+            payouts.len += 1;
+        }
+        payouts
+    }
+
+    /// Each quarter with its payout, Q1 first.
+    pub fn iter(&self) -> impl Iterator<Item = (Period, Decimal)> + '_ {
+        let year = self.year;
+        (1..)
+            .zip(&self.paid[..usize::from(self.len)])
+            .map(move |(quarter, paid)| (Period::Quarter { year, quarter }, *paid))
+    }
 }
 
 /// A quarter's or a year's results. `P` is what is kept of each person: everything
@@ -372,13 +404,13 @@ struct QuarterInYear {
 type PointsAndKpi = (Option<Decimal>, Option<Decimal>);
 
 enum Payouts {
-    Settled(QuarterPayouts),
+    Settled(SettledPayouts),
     /// Scored, not yet settled.
     Pending(Vec<(usize, Scored)>),
 }
 
 /// A settled quarter's payouts.
-struct QuarterPayouts {
+struct SettledPayouts {
     total: Decimal,
     /// By roster position (0 for people not active in the quarter).
     by_position: Vec<Decimal>,
@@ -401,13 +433,13 @@ fn quarter_in_year(
 }
 
 /// The second half of a quarter inside a year: settled, keeping only each person's payout.
-fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> QuarterPayouts {
+fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> SettledPayouts {
     let settled = settle(q, rubric, data, scored, Vec::new(), |p| (p.position, p.payout));
     let mut by_position = vec![Decimal::ZERO; data.roster.len()];
     for (position, payout) in settled.people {
         by_position[position] = payout;
     }
-    QuarterPayouts { total: settled.total_payout, by_position }
+    SettledPayouts { total: settled.total_payout, by_position }
 }
 
 /// The year from its quarters: annual scores, ranking, year rules and grades; the last
@@ -450,16 +482,19 @@ fn year_of_quarters(
             (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
         }));
         let result = settle(period, rubric, data, scored, warnings, keep_everything);
-        let payouts: Vec<QuarterPayouts> = settling.into_iter().map(threads::Job::join).collect();
+        let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
         (result, payouts)
     });
     // Half a million people's quarter payouts, gathered from four lists by roster position: a
     // half on each of two threads.
+    let year = period.year();
     let gather = |people: &mut [PersonResult]| {
         for person in people {
-            person.quarter_payouts =
-                scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.by_position[person.position])).collect();
-            person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| *p).sum::<Decimal>() + person.payout);
+            person.quarter_payouts = QuarterPayouts::new(
+                year,
+                scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.by_position[person.position])),
+            );
+            person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| p).sum::<Decimal>() + person.payout);
         }
     };
     threads::halves_mut(&mut result.people, TWO_THREADS_FROM, |_, people| gather(people));
@@ -508,7 +543,7 @@ impl From<Settled<'_>> for PersonResult {
             awards: p.awards,
             payout: p.payout,
             grade: p.grade.cloned(),
-            quarter_payouts: Vec::new(),
+            quarter_payouts: QuarterPayouts::default(),
             year_payout: None,
         }
     }

@@ -336,7 +336,7 @@ fn period(r: &PeriodResult) -> Listing<'_> {
             row.push(Cell::money(paid));
         }
         row.push(Cell::money(p.payout));
-        row.extend(p.quarter_payouts.iter().map(|(_, v)| Cell::money(*v)));
+        row.extend(p.quarter_payouts.iter().map(|(_, v)| Cell::money(v)));
         if let Some(y) = p.year_payout {
             row.push(Cell::money(y));
         }

@@ -165,7 +165,7 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         row.push(lines.join("\n"));
         row.push(yuan(p.payout));
         if year {
-            row.extend(p.quarter_payouts.iter().map(|(_, v)| yuan(*v)));
+            row.extend(p.quarter_payouts.iter().map(|(_, v)| yuan(v)));
             row.push(p.year_payout.map(yuan).unwrap_or_default());
         }
         t.add_row(row);

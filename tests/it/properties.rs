@@ -1246,7 +1246,8 @@ proptest! {
                     (q.period, paid)
                 })
                 .collect();
-            prop_assert_eq!(&p.quarter_payouts, &want, "quarter_payouts of {}", p.person.id);
+            let got: Vec<(Period, Decimal)> = p.quarter_payouts.iter().collect();
+            prop_assert_eq!(&got, &want, "quarter_payouts of {}", p.person.id);
             let sum: Decimal = want.iter().map(|(_, v)| *v).sum::<Decimal>() + p.payout;
             prop_assert_eq!(p.year_payout, Some(sum), "year_payout of {}", p.person.id);
         }
