@@ -119,6 +119,23 @@ mod step1_read {
         });
     }
 
+    /// The roster as `load` reads it: from the file's bytes, in two halves on two threads when
+    /// the file is large enough (`files::ROSTER_HALVES_FROM`; 20,000 people are 1.1 MB).
+    #[divan::bench(sample_count = 20)]
+    fn roster_from_bytes(bencher: Bencher) {
+        let s = &*ROSTER;
+        counted(bencher, s).bench(|| {
+            let mut found = Findings::default();
+            files::roster_from_bytes(
+                &s.name,
+                black_box(&s.bytes),
+                &Aliases::new(),
+                files::ROSTER_HALVES_FROM,
+                &mut found,
+            )
+        });
+    }
+
     #[divan::bench(sample_count = 20, args = ["items", "totals"])]
     fn points_sheet(bencher: Bencher, kind: &str) {
         let s = if kind == "items" { &*POINTS_ITEMS } else { &*POINTS_TOTALS };

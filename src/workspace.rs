@@ -241,25 +241,19 @@ impl Workspace {
     /// The roster (failing early when it cannot be used), events, city awards and vetoes.
     fn read_base(&self) -> Result<(Dataset, Findings)> {
         let mut found = Findings::default();
-        let roster = if self.data_dir().join("roster.csv").is_file() {
-            let mark = found.mark();
-            let mut rows = files::RosterRows::new(&mut found);
-            if let Ok(meta) = std::fs::metadata(self.data_dir().join("roster.csv")) {
-                rows.reserve_for(meta.len());
+        // Read whole: a large roster is read in halves on two threads (`files::roster_from_bytes`).
+        let roster = match std::fs::read(self.data_dir().join("roster.csv")) {
+            Ok(bytes) => {
+                self.announce("roster.csv");
+                found.files += 1;
+                let (file, aliases) = (self.display("roster.csv"), &self.config.columns.aliases);
+                files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found)
             }
-            let read = self.stream("roster.csv", files::ROSTER, &mut rows);
-            let roster = rows.roster();
-            found.files += 1;
-            if let Err(problems) = read {
-                // The file's own problem says it all.
-                found.rewind(mark);
-                found.problems.extend(problems);
+            Err(_) => {
+                // Missing, or not readable: say which, as for any other file.
+                let _ = self.table("roster.csv", files::ROSTER, true, &mut found);
+                Default::default()
             }
-            roster
-        } else {
-            // Missing, or not readable: say which, as for any other file.
-            let _ = self.table("roster.csv", files::ROSTER, true, &mut found);
-            Default::default()
         };
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));
@@ -337,12 +331,17 @@ impl Workspace {
         data
     }
 
-    /// Streams one data file (listed in its folder, so present) into `rows`.
-    fn stream(&self, relative: &str, columns: &[Column], rows: &mut dyn Rows) -> std::result::Result<(), Vec<Problem>> {
-        let path = self.data_dir().join(relative);
+    /// Tells the progress display which file is being read.
+    fn announce(&self, relative: &str) {
         if let Some(hook) = &self.on_file {
             (hook.0)(&self.display(relative));
         }
+    }
+
+    /// Streams one data file (listed in its folder, so present) into `rows`.
+    fn stream(&self, relative: &str, columns: &[Column], rows: &mut dyn Rows) -> std::result::Result<(), Vec<Problem>> {
+        let path = self.data_dir().join(relative);
+        self.announce(relative);
         let open = || std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn std::io::Read>);
         Table::stream(&self.display(relative), &open, columns, &self.config.columns.aliases, rows).map(drop)
     }

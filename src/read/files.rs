@@ -215,6 +215,101 @@ impl Rows for RosterRows<'_> {
     }
 }
 
+/// A roster file from this size on is read in two halves, the second on another thread (a
+/// company's roster of half a million people takes a quarter of a second in one pass, while
+/// the other core has nothing to do yet). Debug builds try halves for any roster, so that every
+/// test of the tool goes through them.
+pub const ROSTER_HALVES_FROM: usize = if cfg!(debug_assertions) { 0 } else { 1 << 20 };
+
+/// Reads a roster file from its `bytes` (`file` names it in messages), its problems into
+/// `found`: in two halves on two threads when the file is at least `halves_from` bytes and the
+/// halves surely read as one pass does (see `roster_in_halves`), else in one pass.
+pub fn roster_from_bytes(
+    file: &str,
+    bytes: &[u8],
+    aliases: &super::Aliases,
+    halves_from: usize,
+    found: &mut Findings,
+) -> Roster {
+    if bytes.len() >= halves_from {
+        if let Some(roster) = roster_in_halves(file, bytes, aliases) {
+            return roster;
+        }
+    }
+    let mark = found.mark();
+    let mut rows = RosterRows::new(found);
+    rows.reserve_for(bytes.len() as u64);
+    let open = || Ok(Box::new(bytes) as Box<dyn std::io::Read + '_>);
+    let read = Table::stream(file, &open, ROSTER, aliases, &mut rows);
+    let roster = rows.roster();
+    if let Err(problems) = read {
+        // The file's own problem says it all.
+        found.rewind(mark);
+        found.problems.extend(problems);
+    }
+    roster
+}
+
+/// The roster read as two halves, cut after the first line feed past the middle, each half
+/// read with the header in front of it: `None` unless that is sure to give what one pass gives,
+/// which the caller then makes. It is sure when the file is UTF-8 (one that is not is read as
+/// GB18030 throughout, a half alone might not be), holds no quote (a quoted cell may hold the
+/// line feed cut at; the half before it would then end inside the cell, which is a problem, but
+/// that is not counted on), has no carriage return but before a line feed (the reader ends a line
+/// at one alone, and the second half's lines are counted here by line feeds), and neither half
+/// finds anything (a problem or a warning, which one pass words and orders) nor an id of the other.
+/// The second half's units and posts are its own shared copies (two of each in all, not one).
+fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Option<Roster> {
+    let lone_return = || memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'));
+    if memchr::memchr(b'"', bytes).is_some() || simdutf8::basic::from_utf8(bytes).is_err() || lone_return() {
+        return None;
+    }
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let header_end = bom + memchr::memchr(b'\n', &bytes[bom..])? + 1;
+    let middle = header_end + (bytes.len() - header_end) / 2;
+    let cut = middle + memchr::memchr(b'\n', &bytes[middle..])? + 1;
+    if cut >= bytes.len() {
+        return None;
+    }
+    let (first, second) = bytes.split_at(cut);
+    let header = &bytes[bom..header_end];
+    // Read with the header in front, the second half's rows are numbered from line 2.
+    let shift = memchr::memchr_iter(b'\n', first).count() as u64 - 1;
+    let read = |open: &super::Open<'_>, room: usize| {
+        let mut found = Findings::default();
+        let mut rows = RosterRows::new(&mut found);
+        rows.reserve_for(room as u64);
+        let read = Table::stream(file, open, ROSTER, aliases, &mut rows);
+        let (people, index) = (rows.people, rows.index);
+        let clean = read.is_ok() && found.problems.is_empty() && found.warnings.is_empty();
+        clean.then_some((people, index))
+    };
+    let open_second = || Ok(Box::new(std::io::Read::chain(header, second)) as Box<dyn std::io::Read + '_>);
+    let open_first = || Ok(Box::new(first) as Box<dyn std::io::Read + '_>);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = crate::threads::start(scope, || read(&open_second, second.len()));
+        // The first half's index gets room for everyone: the second's ids join it.
+        (read(&open_first, bytes.len()), second.join())
+    });
+    let ((mut people, mut index), (second_people, second_index)) = (first?, second?);
+    let before = people.len();
+    for (id, position) in second_index {
+        match index.entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => return None,
+            std::collections::hash_map::Entry::Vacant(new) => {
+                new.insert(before + position);
+            }
+        }
+    }
+    people.reserve(second_people.len());
+    for mut person in second_people {
+        // Only this list holds the person yet.
+        Arc::get_mut(&mut person)?.source.line += shift;
+        people.push(person);
+    }
+    Some(Roster::with_index(people, index))
+}
+
 /// The roster position of a row's id (with a hint when leading zeros were lost). `guess` and
 /// the few people after it are tried first: sheets mostly list people in the roster's order,
 /// and a comparison with the next person is cheaper than a lookup among half a million.

@@ -9,6 +9,7 @@ mod golden;
 mod hardening;
 mod properties;
 mod quarter;
+mod roster_halves;
 mod spreadsheets;
 mod streaming;
 mod support;

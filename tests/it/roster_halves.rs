@@ -1,0 +1,186 @@
+//! A large roster is read in two halves on two threads (`files::roster_from_bytes`). Whatever
+//! the file holds, the result must be what one pass gives: the same people in the same order,
+//! each with the line of their row, found by the same ids, and the same problems and warnings.
+//! The generated files mix what the halves must hand back to one pass (quotes, a lone carriage
+//! return, a GBK byte, duplicate ids, bad dates, blank names) with clean files, which the
+//! halves read themselves; BOM, CRLF and blank lines are drawn for both.
+
+use cs_score::read::files::{self, Findings};
+use cs_score::read::Aliases;
+use proptest::prelude::*;
+use proptest::sample::select;
+
+const NAMES: [&str; 6] = ["张伟", "王芳", "李娜", "Li Na", "欧阳明月", "陈"];
+const UNITS: [&str; 3] = ["营业厅", "客服中心", "客户服务部"];
+const POSTS: [&str; 3] = ["营业员", "客服代表", "厅经理"];
+/// Joining or leaving dates: blank most often, or in one of two spellings. (A date that is not
+/// one is an oddity: any finding sends the file to one pass.)
+const DATES: [&str; 5] = ["", "", "", "2009-03-01", "2009/7/15"];
+
+#[derive(Debug, Clone)]
+struct RowSpec {
+    /// Some(k): the id of row k (mod rows) again, a duplicate.
+    again: Option<usize>,
+    name: &'static str,
+    unit: &'static str,
+    post: &'static str,
+    joined: &'static str,
+    left: &'static str,
+    blank_line_after: bool,
+}
+
+fn row_spec() -> impl Strategy<Value = RowSpec> {
+    (
+        proptest::option::weighted(0.003, 0usize..1000),
+        proptest::option::weighted(0.998, select(&NAMES[..])),
+        select(&UNITS[..]),
+        select(&POSTS[..]),
+        select(&DATES[..]),
+        select(&DATES[..]),
+        proptest::bool::weighted(0.05),
+    )
+        .prop_map(|(again, name, unit, post, joined, left, blank_line_after)| RowSpec {
+            again,
+            name: name.unwrap_or(""),
+            unit,
+            post,
+            joined,
+            left,
+            blank_line_after,
+        })
+}
+
+/// What could make the halves hand the file back to one pass, each drawn rarely.
+#[derive(Debug, Clone, Copy)]
+struct Oddities {
+    bom: bool,
+    crlf: bool,
+    quote: bool,
+    lone_return: bool,
+    gbk: bool,
+    bad_date: bool,
+}
+
+fn oddities() -> impl Strategy<Value = Oddities> {
+    let rare = || proptest::bool::weighted(0.1);
+    (any::<bool>(), any::<bool>(), rare(), rare(), rare(), rare()).prop_map(
+        |(bom, crlf, quote, lone_return, gbk, bad_date)| Oddities { bom, crlf, quote, lone_return, gbk, bad_date },
+    )
+}
+
+fn roster_file(rows: &[RowSpec], odd: Oddities, at: usize) -> Vec<u8> {
+    let end = if odd.crlf { "\r\n" } else { "\n" };
+    let mut text = String::new();
+    if odd.bom {
+        text.push('\u{feff}');
+    }
+    text.push_str("id,name,unit,post,joined,left");
+    text.push_str(end);
+    for (i, r) in rows.iter().enumerate() {
+        let id = format!("{:05}", r.again.map_or(i, |k| k % rows.len()));
+        // An odd cell lands at row `at`, in the first or the second half, or (half the time)
+        // in the middle row, where the halves would be cut.
+        let odd_row = if at % 2 == 0 { rows.len() / 2 } else { at % rows.len() };
+        let name = if i == odd_row && odd.quote {
+            // A quoted name across lines, longer than the rest of the file: the middle byte
+            // falls in it.
+            format!("\"{}{}\"", r.name, "\n".repeat(rows.len() * 40))
+        } else {
+            r.name.to_string()
+        };
+        let joined = if i == odd_row && odd.bad_date { "2009-13-01" } else { r.joined };
+        text.push_str(&format!("{id},{name},{},{},{joined},{}{end}", r.unit, r.post, r.left));
+        if i == odd_row && odd.lone_return && !odd.quote {
+            // A line of its own ended by a carriage return alone: blank, so no finding, but
+            // a line to count.
+            text.push('\r');
+        }
+        if r.blank_line_after {
+            text.push_str(end);
+        }
+    }
+    let mut bytes = text.into_bytes();
+    if odd.gbk {
+        // 张 in GBK, in front of the last row's unit: the file is then GB18030 throughout.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let unit = UNITS.iter().filter_map(|u| text.rfind(&format!(",{u},"))).max().expect("a row") + 1;
+        bytes.splice(unit..unit, [0xD5, 0xC5]);
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_roster_read_in_halves_is_the_roster_read_in_one_pass(
+        rows in proptest::collection::vec(row_spec(), 1..120),
+        odd in oddities(),
+        at in 0usize..1000,
+    ) {
+        let bytes = roster_file(&rows, odd, at);
+        let aliases = Aliases::new();
+        let read = |halves_from: usize| {
+            let mut found = Findings::default();
+            let roster = files::roster_from_bytes("data/roster.csv", &bytes, &aliases, halves_from, &mut found);
+            (roster, found)
+        };
+        let ((halves, in_halves), (one_pass, in_one_pass)) = (read(0), read(usize::MAX));
+        prop_assert_eq!(&halves.people, &one_pass.people);
+        for i in 0..rows.len() {
+            let id = format!("{i:05}");
+            prop_assert_eq!(halves.position(&id), one_pass.position(&id), "id {}", id);
+        }
+        prop_assert_eq!(in_halves.problems, in_one_pass.problems);
+        prop_assert_eq!(in_halves.warnings, in_one_pass.warnings);
+    }
+}
+
+/// A clean roster of a few thousand people read in halves: every person's line is the line of
+/// their row, counted here from the bytes written (blank lines and a BOM included).
+#[test]
+fn people_read_in_the_second_half_keep_the_lines_of_their_rows() {
+    let mut text = String::from("\u{feff}id,name,unit,post\n");
+    let mut lines = Vec::new();
+    for i in 0..3000 {
+        if i % 7 == 0 {
+            text.push('\n');
+        }
+        lines.push(text.matches('\n').count() as u64 + 1);
+        text.push_str(&format!("{i:05},{},营业厅,营业员\n", NAMES[i % NAMES.len()]));
+    }
+    let mut found = Findings::default();
+    let roster = files::roster_from_bytes("data/roster.csv", text.as_bytes(), &Aliases::new(), 0, &mut found);
+    assert!(found.problems.is_empty() && found.warnings.is_empty());
+    assert_eq!(roster.len(), 3000);
+    for (i, (person, line)) in roster.people.iter().zip(&lines).enumerate() {
+        assert_eq!((&*person.id, person.source.line), (format!("{i:05}").as_str(), *line));
+        assert_eq!(roster.position(&person.id), Some(i));
+    }
+}
+
+/// A file whose first half is UTF-8 and whose second half holds one GBK character is GB18030
+/// throughout, as one pass reads it: its first half's names then read as other characters
+/// (UTF-8 李娜 is valid GB18030 too). Halves that each decided their own encoding would keep
+/// 李娜; the halves must hand such a file to one pass.
+#[test]
+fn a_gbk_byte_in_the_second_half_makes_the_whole_roster_gb18030() {
+    let mut bytes = b"id,name,unit,post\n".to_vec();
+    for i in 0..200 {
+        bytes.extend_from_slice(format!("{i:05},李娜,客服中心,客服代表\n").as_bytes());
+    }
+    for i in 200..400 {
+        bytes.extend_from_slice(format!("{i:05},Wang,hall,clerk\n").as_bytes());
+    }
+    bytes.extend_from_slice(b"00400,\xD5\xC5,hall,clerk\n");
+    let read = |halves_from: usize| {
+        let mut found = Findings::default();
+        let roster = files::roster_from_bytes("data/roster.csv", &bytes, &Aliases::new(), halves_from, &mut found);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        roster
+    };
+    let (halves, one_pass) = (read(0), read(usize::MAX));
+    assert!(one_pass.people[0].name.starts_with("鏉庡"), "李娜's UTF-8 bytes read as GB18030");
+    assert_eq!(&*one_pass.people[400].name, "张");
+    assert_eq!(halves.people, one_pass.people);
+}
