@@ -771,6 +771,10 @@ impl Table {
         sink: &mut dyn Rows,
         cutting: Cutting,
     ) -> Result<Table, Vec<Problem>> {
+        // A block holds at least the end of a UTF-8 or GB18030 character cut by the block
+        // before (up to three bytes carried over) and one byte more: a smaller one would
+        // never read on.
+        let cutting = Cutting { block: cutting.block.max(4), ..cutting };
         let mut utf8_end = None;
         loop {
             match pass(file, open, utf8_end, columns, aliases, sink, cutting) {
@@ -1007,6 +1011,26 @@ mod tests {
                     .unwrap();
                 assert_eq!(t.header_line, 1);
                 assert_eq!(t.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3, 4]);
+            }
+        }
+    }
+
+    /// Any block size reads what the tool's own reads, the smallest (one to three bytes, less
+    /// than a cut character carried over) included: they once never ended.
+    #[test]
+    fn every_block_size_reads_the_same_rows() {
+        let text = "id,name,points\n0001,张伟,92.5\n\n0002,\"李,娜\",88\n0003,王芳,\n";
+        let (gb18030, _, _) = encoding_rs::GB18030.encode(text);
+        for bytes in [text.as_bytes(), &gb18030[..], "\u{feff}id,name\n1,陈\n".as_bytes()] {
+            let whole = Table::parse("p.csv", bytes, files::POINTS, &Aliases::new()).unwrap();
+            for block in 1..=9 {
+                for split_plain in [true, false] {
+                    let t = Table::parse_in_blocks("p.csv", bytes, files::POINTS, &Aliases::new(), block, split_plain)
+                        .unwrap();
+                    let rows = |t: &Table| t.rows.iter().map(|r| (r.line, r.cells.clone())).collect::<Vec<_>>();
+                    assert_eq!((&t.headers, &t.encoding), (&whole.headers, &whole.encoding), "block {block}");
+                    assert_eq!(rows(&t), rows(&whole), "block {block}");
+                }
             }
         }
     }
