@@ -252,13 +252,14 @@ pub fn roster_from_bytes(
 
 /// The roster read as two halves, cut after the first line feed past the middle, each half
 /// read with the header in front of it: `None` unless that is sure to give what one pass gives,
-/// which the caller then makes. It is sure when the file is UTF-8 (one that is not is read as
-/// GB18030 throughout, a half alone might not be), holds no quote (a quoted cell may hold the
-/// line feed cut at; the half before it would then end inside the cell, which is a problem, but
-/// that is not counted on), has no carriage return but before a line feed (the reader ends a line
-/// at one alone, and the second half's lines are counted here by line feeds), and neither half
-/// finds anything (a problem or a warning, which one pass words and orders) nor an id of the other.
-/// The second half's units and posts are its own shared copies (two of each in all, not one).
+/// which the caller then makes. It is sure when the header is the file's first line, the file
+/// is UTF-8 (one that is not is read as GB18030 throughout, a half alone might not be), holds no
+/// quote (a quoted cell may hold the line feed cut at; the half before it would then end inside
+/// the cell, which is a problem, but that is not counted on), has no carriage return but before
+/// a line feed (the reader ends a line at one alone, and the second half's lines are counted
+/// here by line feeds), and neither half finds anything (a problem or a warning, which one pass
+/// words and orders) nor an id of the other. The second half's units and posts are its own
+/// shared copies (two of each in all, not one).
 fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Option<Roster> {
     let lone_return = || memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'));
     if memchr::memchr(b'"', bytes).is_some() || simdutf8::basic::from_utf8(bytes).is_err() || lone_return() {
@@ -266,6 +267,13 @@ fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Optio
     }
     let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let header_end = bom + memchr::memchr(b'\n', &bytes[bom..])? + 1;
+    // The header is the first row that is not blank: the first line, or else the halves are
+    // not cut (put in front of the second half, a blank line would make its first row the
+    // header; found by review). Without quotes, a line's cells are what lies between commas.
+    let first_line = std::str::from_utf8(&bytes[bom..header_end]).ok()?;
+    if first_line.split(',').all(|cell| values::trim(cell).is_empty()) {
+        return None;
+    }
     let middle = header_end + (bytes.len() - header_end) / 2;
     let cut = middle + memchr::memchr(b'\n', &bytes[middle..])? + 1;
     if cut >= bytes.len() {

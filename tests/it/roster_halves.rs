@@ -59,12 +59,23 @@ struct Oddities {
     lone_return: bool,
     gbk: bool,
     bad_date: bool,
+    /// A blank first line (nothing, spaces, or commas only), and the header again as a row.
+    blank_first: Option<&'static str>,
 }
 
 fn oddities() -> impl Strategy<Value = Oddities> {
     let rare = || proptest::bool::weighted(0.1);
-    (any::<bool>(), any::<bool>(), rare(), rare(), rare(), rare()).prop_map(
-        |(bom, crlf, quote, lone_return, gbk, bad_date)| Oddities { bom, crlf, quote, lone_return, gbk, bad_date },
+    let blank_first = proptest::option::weighted(0.1, select(&["", "  ", ",,,,,", " ,\u{3000},"][..]));
+    (any::<bool>(), any::<bool>(), rare(), rare(), rare(), rare(), blank_first).prop_map(
+        |(bom, crlf, quote, lone_return, gbk, bad_date, blank_first)| Oddities {
+            bom,
+            crlf,
+            quote,
+            lone_return,
+            gbk,
+            bad_date,
+            blank_first,
+        },
     )
 }
 
@@ -73,6 +84,10 @@ fn roster_file(rows: &[RowSpec], odd: Oddities, at: usize) -> Vec<u8> {
     let mut text = String::new();
     if odd.bom {
         text.push('\u{feff}');
+    }
+    if let Some(blank) = odd.blank_first {
+        text.push_str(blank);
+        text.push_str(end);
     }
     text.push_str("id,name,unit,post,joined,left");
     text.push_str(end);
@@ -90,6 +105,12 @@ fn roster_file(rows: &[RowSpec], odd: Oddities, at: usize) -> Vec<u8> {
         };
         let joined = if i == odd_row && odd.bad_date { "2009-13-01" } else { r.joined };
         text.push_str(&format!("{id},{name},{},{},{joined},{}{end}", r.unit, r.post, r.left));
+        if i == odd_row && odd.blank_first.is_some() {
+            // The header again (two rosters joined): after a blank first line, one the halves
+            // could take for the second half's header.
+            text.push_str("id,name,unit,post,joined,left");
+            text.push_str(end);
+        }
         if i == odd_row && odd.lone_return && !odd.quote {
             // A line of its own ended by a carriage return alone: blank, so no finding, but
             // a line to count.
@@ -183,4 +204,24 @@ fn a_gbk_byte_in_the_second_half_makes_the_whole_roster_gb18030() {
     assert!(one_pass.people[0].name.starts_with("鏉庡"), "李娜's UTF-8 bytes read as GB18030");
     assert_eq!(&*one_pass.people[400].name, "张");
     assert_eq!(halves.people, one_pass.people);
+}
+
+/// Found by review: a roster whose first line is blank has its header on line 2. Put in front
+/// of the second half, the blank line would make the second half's first row its header, and a
+/// row that reads as a header (two rosters joined) would vanish without a problem. The halves
+/// must hand such a file to one pass, which finds that row's bad dates.
+#[test]
+fn a_blank_first_line_sends_the_roster_to_one_pass() {
+    let joined = "\nid,name,unit,post,joined,left\n0101,A,营业厅,营业员,,\n0102,B,营业厅,营业员,,\nid,name,unit,post,joined,left\n0103,C,营业厅,营业员,,\n";
+    for bytes in [joined.to_string(), joined.replacen('\n', ",,\n", 1)] {
+        let read = |halves_from: usize| {
+            let mut found = Findings::default();
+            let roster =
+                files::roster_from_bytes("data/roster.csv", bytes.as_bytes(), &Aliases::new(), halves_from, &mut found);
+            (roster.people, found.problems)
+        };
+        let (halves, one_pass) = (read(0), read(usize::MAX));
+        assert_eq!(one_pass.1.len(), 2, "the joined header's dates: {:?}", one_pass.1);
+        assert_eq!(halves, one_pass);
+    }
 }
