@@ -91,11 +91,11 @@ fn roster_file(rows: &[RowSpec], odd: Oddities, at: usize) -> Vec<u8> {
     }
     text.push_str("id,name,unit,post,joined,left");
     text.push_str(end);
+    // An odd cell lands at row `at`, in the first or the second half, or (half the time) in
+    // the middle row, where the halves would be cut.
+    let odd_row = if at % 2 == 0 { rows.len() / 2 } else { at % rows.len() };
     for (i, r) in rows.iter().enumerate() {
         let id = format!("{:05}", r.again.map_or(i, |k| k % rows.len()));
-        // An odd cell lands at row `at`, in the first or the second half, or (half the time)
-        // in the middle row, where the halves would be cut.
-        let odd_row = if at % 2 == 0 { rows.len() / 2 } else { at % rows.len() };
         let name = if i == odd_row && odd.quote {
             // A quoted name across lines, longer than the rest of the file: the middle byte
             // falls in it.
