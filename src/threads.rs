@@ -1,6 +1,7 @@
 //! Scoped helper threads that never fail the run: when the system refuses a new thread (a
 //! tight process limit), the job is done on the calling thread instead — slower, same result.
 
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{Builder, Scope, ScopedJoinHandle};
 
@@ -64,6 +65,47 @@ pub fn halves_mut<T: Send, R: Send>(
     })
 }
 
+/// `make` of each of `items` into one list in the same order, the items cut in two halves as
+/// `halves_mut` cuts them and each half's results written by its own thread straight into its
+/// part of the list. Each half keeps a state as it goes (`begin` makes it from the half's
+/// places; `make` gets it with each place and item), and both states come back beside the list.
+///
+/// In place because a list made in two and then joined goes through fresh memory twice (the
+/// second half's own list, then its copy into the first's): 64 MB for the results of a year of
+/// half a million people, where first touching memory is much of the time (docs/performance.md).
+pub fn halves_into<T: Send, U: Send, S: Send>(
+    items: &mut [T],
+    from: usize,
+    begin: impl Fn(std::ops::Range<usize>) -> S + Sync,
+    make: impl Fn(&mut S, usize, &mut T) -> U + Sync,
+) -> (Vec<U>, [S; 2]) {
+    let (n, mid) = (items.len(), items.len() / 2);
+    let mut list: Vec<U> = Vec::with_capacity(n);
+    let (first_slots, second_slots) = list.spare_capacity_mut()[..n].split_at_mut(mid);
+    let (first, second) = items.split_at_mut(mid);
+    let half = |places: std::ops::Range<usize>, items: &mut [T], slots: &mut [MaybeUninit<U>]| {
+        let mut state = begin(places.clone());
+        for ((place, item), slot) in places.zip(items).zip(slots) {
+            slot.write(make(&mut state, place, item));
+        }
+        state
+    };
+    let states = if n < from {
+        [half(0..mid, first, first_slots), half(mid..n, second, second_slots)]
+    } else {
+        std::thread::scope(|scope| {
+            let helper = start(scope, || half(mid..n, second, second_slots));
+            [half(0..mid, first, first_slots), helper.join()]
+        })
+    };
+    // SAFETY: the first `n` slots are initialised: each half zips its places, items and slots,
+    // all three of its own length (`mid`, then `n - mid`), and writes every slot; both halves
+    // have returned. A panic in either goes on before this line and leaves the list empty (what
+    // was written is leaked, never read).
+    unsafe { list.set_len(n) };
+    (list, states)
+}
+
 /// `halves_mut` over the places `0..n` alone.
 pub fn halves<R: Send>(n: usize, from: usize, work: impl Fn(std::ops::Range<usize>) -> R + Sync) -> [R; 2] {
     halves_mut(&mut vec![(); n], from, |places, _| work(places))
@@ -72,6 +114,47 @@ pub fn halves<R: Send>(n: usize, from: usize, work: impl Fn(std::ops::Range<usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halves_into_makes_every_item_in_order_with_each_halfs_state() {
+        for n in 0..7 {
+            for from in [0, n + 1] {
+                let mut items: Vec<String> = (0..n).map(|i| format!("i{i}")).collect();
+                let (list, states) = halves_into(
+                    &mut items,
+                    from,
+                    |places| (places, 0),
+                    |(places, made), place, item| {
+                        assert!(places.contains(&place));
+                        *made += 1;
+                        format!("{place}:{}", std::mem::take(item))
+                    },
+                );
+                let expected: Vec<String> = (0..n).map(|i| format!("{i}:i{i}")).collect();
+                assert_eq!(list, expected);
+                assert!(items.iter().all(String::is_empty));
+                assert_eq!(states, [(0..n / 2, n / 2), (n / 2..n, n - n / 2)]);
+            }
+        }
+    }
+
+    #[test]
+    fn halves_into_passes_a_panic_on_and_leaves_no_list() {
+        for from in [0, usize::MAX] {
+            let caught = std::panic::catch_unwind(|| {
+                halves_into(
+                    &mut [1, 2, 3, 4, 5],
+                    from,
+                    |_| (),
+                    |_, place, _| {
+                        assert_ne!(place, 3, "place 3 fails");
+                        vec![place]
+                    },
+                )
+            });
+            assert!(caught.is_err());
+        }
+    }
 
     #[test]
     fn a_refused_thread_does_the_job_here() {

@@ -481,24 +481,25 @@ fn year_of_quarters(
             }
             (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
         }));
+        // The quarters' points and KPI (40 bytes a person a quarter) are not needed past here:
+        // gone before the year's results are made, the largest list of the run.
+        let quarters: Vec<Period> = scores.into_iter().map(|(q, _)| q).collect();
         let result = settle(period, rubric, data, scored, warnings, keep_everything);
         let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
-        (result, payouts)
+        (result, quarters.into_iter().zip(payouts).collect::<Vec<_>>())
     });
     // Half a million people's quarter payouts, gathered from four lists by roster position: a
     // half on each of two threads.
     let year = period.year();
     let gather = |people: &mut [PersonResult]| {
         for person in people {
-            person.quarter_payouts = QuarterPayouts::new(
-                year,
-                scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.by_position[person.position])),
-            );
+            person.quarter_payouts =
+                QuarterPayouts::new(year, payouts.iter().map(|(q, p)| (*q, p.by_position[person.position])));
             person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| p).sum::<Decimal>() + person.payout);
         }
     };
     threads::halves_mut(&mut result.people, TWO_THREADS_FROM, |_, people| gather(people));
-    result.quarter_totals = scores.iter().zip(&payouts).map(|((q, _), p)| (*q, p.total)).collect();
+    result.quarter_totals = payouts.iter().map(|(q, p)| (*q, p.total)).collect();
     result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
     Ok(result)
 }
@@ -643,55 +644,45 @@ fn settle<P: Send>(
     // Each person is settled on their own, so a listing is settled in two stretches, a long
     // one's second on another thread; what the rules paid and the total are added up after
     // (exact sums: the order of the additions does not matter).
-    let settle_stretch = |places: std::ops::Range<usize>, lines: &mut [Vec<AwardLine>], room: usize| {
-        let mut kept = Vec::with_capacity(room);
-        let mut total = Decimal::ZERO;
-        let mut paid = vec![Decimal::ZERO; rules.len()];
-        let start = places.start;
-        for (place, person_lines) in places.zip(lines) {
-            if (place - start) % cache::AHEAD == 0 {
-                // What this loop reads of the next people: their scores and the person itself.
-                cache::warm(place..(place + cache::AHEAD).min(order.len()), |place| {
-                    let (position, s) = &scored[order[place]];
-                    (s.score, Arc::strong_count(&data.roster.people[*position]))
-                });
-            }
-            let (position, s) = (scored[order[place]].0, &scored[order[place]].1);
-            let mut person_lines = std::mem::take(person_lines);
-            person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
-            awards::net(&mut person_lines, rubric.city_netting);
-            let payout = person_lines.iter().map(|l| l.paid).sum();
-            // What each rule paid: its lines found among the few rules, not by hashing each line.
-            for line in person_lines.iter().filter(|l| l.source == awards::LineSource::District) {
-                if let Some(rule) = rules.iter().position(|r| *r.key == *line.award) {
-                    paid[rule] += line.paid;
-                }
-            }
-            total += payout;
-            kept.push(keep(Settled {
-                position,
-                person: &data.roster.people[position],
-                standing: &standings[place],
-                veto: vetoes.get(&position).copied(),
-                scored: s,
-                training: trained[place],
-                awards: person_lines,
-                payout,
-                grade: grade_of[place],
-            }));
+    // A stretch's first place, its payouts' total and what each rule paid in it.
+    type Stretch = (usize, Decimal, Vec<Decimal>);
+    let settle_one = |(start, total, paid): &mut Stretch, place: usize, person_lines: &mut Vec<AwardLine>| {
+        if (place - *start) % cache::AHEAD == 0 {
+            // What this loop reads of the next people: their scores and the person itself.
+            cache::warm(place..(place + cache::AHEAD).min(order.len()), |place| {
+                let (position, s) = &scored[order[place]];
+                (s.score, Arc::strong_count(&data.roster.people[*position]))
+            });
         }
-        (kept, total, paid)
+        let (position, s) = (scored[order[place]].0, &scored[order[place]].1);
+        let mut person_lines = std::mem::take(person_lines);
+        person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
+        awards::net(&mut person_lines, rubric.city_netting);
+        let payout = person_lines.iter().map(|l| l.paid).sum();
+        // What each rule paid: its lines found among the few rules, not by hashing each line.
+        for line in person_lines.iter().filter(|l| l.source == awards::LineSource::District) {
+            if let Some(rule) = rules.iter().position(|r| *r.key == *line.award) {
+                paid[rule] += line.paid;
+            }
+        }
+        *total += payout;
+        keep(Settled {
+            position,
+            person: &data.roster.people[position],
+            standing: &standings[place],
+            veto: vetoes.get(&position).copied(),
+            scored: s,
+            training: trained[place],
+            awards: person_lines,
+            payout,
+            grade: grade_of[place],
+        })
     };
-    let n = order.len();
-    let [first, second] = threads::halves_mut(&mut lines, TWO_THREADS_FROM, |places, lines| {
-        // Room for everyone in the first stretch: the second is appended without moving it.
-        let room = if places.start == 0 { n } else { places.len() };
-        settle_stretch(places, lines, room)
-    });
-    let (mut people, mut total_payout, mut paid) = first;
-    people.extend(second.0);
-    total_payout += second.1;
-    paid.iter_mut().zip(second.2).for_each(|(a, b)| *a += b);
+    let begin = |places: std::ops::Range<usize>| (places.start, Decimal::ZERO, vec![Decimal::ZERO; rules.len()]);
+    let (people, [(_, mut total_payout, mut paid), (_, second_total, second_paid)]) =
+        threads::halves_into(&mut lines, TWO_THREADS_FROM, begin, settle_one);
+    total_payout += second_total;
+    paid.iter_mut().zip(second_paid).for_each(|(a, b)| *a += b);
     for (rule, paid) in rules.iter_mut().zip(paid) {
         rule.paid += paid;
     }
