@@ -36,41 +36,6 @@ pub struct PersonResult {
     pub payout: Decimal,
     /// The grade band's name, shared by everyone in the band.
     pub grade: Option<Arc<str>>,
-    /// Year only: each quarter's payout, and the quarters' plus the year's.
-    pub quarter_payouts: QuarterPayouts,
-    pub year_payout: Option<Decimal>,
-}
-
-/// A person's payout in each quarter of a year, held in place: a list apiece would be half a
-/// million small allocations for a company's year, each repeating the quarters.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct QuarterPayouts {
-    year: i32,
-    /// Q1's first; `len` of them are given (none outside a year).
-    paid: [Decimal; 4],
-    len: u8,
-}
-
-impl QuarterPayouts {
-    /// A year's quarter payouts, each with its quarter (Q1 first, at most four).
-    fn new(year: i32, paid: impl IntoIterator<Item = (Period, Decimal)>) -> QuarterPayouts {
-        let mut payouts = QuarterPayouts { year, ..QuarterPayouts::default() };
-        for (q, amount) in paid {
-            let k = usize::from(payouts.len);
-            debug_assert_eq!(q, Period::Quarter { year, quarter: k as u32 + 1 }, "the quarters of {year}, in order");
-            payouts.paid[k] = amount;
-            payouts.len += 1;
-        }
-        payouts
-    }
-
-    /// Each quarter with its payout, Q1 first.
-    pub fn iter(&self) -> impl Iterator<Item = (Period, Decimal)> + '_ {
-        let year = self.year;
-        (1..)
-            .zip(&self.paid[..usize::from(self.len)])
-            .map(move |(quarter, paid)| (Period::Quarter { year, quarter }, *paid))
-    }
 }
 
 /// A quarter's or a year's results. `P` is what is kept of each person: everything
@@ -90,9 +55,27 @@ pub struct PeriodResult<P = PersonResult> {
     pub total_payout: Decimal,
     /// Year only: each quarter's total payout.
     pub quarter_totals: Vec<(Period, Decimal)>,
+    /// Year only: each quarter's payouts by roster position (0 for people not in it), beside
+    /// `quarter_totals`; see `quarter_payouts`. Looked up, not copied into every person's
+    /// result: 92 bytes a person more in the largest list of a company's year.
+    quarter_paid: Vec<Vec<Decimal>>,
     /// Year only: what the department pays for the year, the quarters included.
     pub year_total_payout: Option<Decimal>,
     pub warnings: Vec<Problem>,
+}
+
+impl PeriodResult {
+    /// A person's payout in each quarter of the year, Q1 first (none outside a year).
+    pub fn quarter_payouts<'a>(&'a self, p: &'a PersonResult) -> impl Iterator<Item = (Period, Decimal)> + 'a {
+        self.quarter_totals.iter().zip(&self.quarter_paid).map(|((q, _), paid)| (*q, paid[p.position]))
+    }
+
+    /// A person's payout for the whole year: the quarters' and the year's own (none outside a
+    /// year).
+    pub fn year_payout(&self, p: &PersonResult) -> Option<Decimal> {
+        (self.period.kind() == PeriodKind::Year)
+            .then(|| self.quarter_payouts(p).map(|(_, paid)| paid).sum::<Decimal>() + p.payout)
+    }
 }
 
 /// One person's line in the monthly bulletin.
@@ -488,19 +471,13 @@ fn year_of_quarters(
         let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
         (result, quarters.into_iter().zip(payouts).collect::<Vec<_>>())
     });
-    // Half a million people's quarter payouts, gathered from four lists by roster position: a
-    // half on each of two threads.
-    let year = period.year();
-    let gather = |people: &mut [PersonResult]| {
-        for person in people {
-            person.quarter_payouts =
-                QuarterPayouts::new(year, payouts.iter().map(|(q, p)| (*q, p.by_position[person.position])));
-            person.year_payout = Some(person.quarter_payouts.iter().map(|(_, p)| p).sum::<Decimal>() + person.payout);
-        }
-    };
-    threads::halves_mut(&mut result.people, TWO_THREADS_FROM, |_, people| gather(people));
     result.quarter_totals = payouts.iter().map(|(q, p)| (*q, p.total)).collect();
-    result.year_total_payout = Some(result.people.iter().filter_map(|p| p.year_payout).sum());
+    result.quarter_paid = payouts.into_iter().map(|(_, p)| p.by_position).collect();
+    // Everyone paid in a quarter is active in it, so in the year and in its results: the year's
+    // total is the quarters' totals and the year's own, without adding up each person's.
+    let total = result.quarter_totals.iter().map(|(_, t)| *t).sum::<Decimal>() + result.total_payout;
+    debug_assert_eq!(Some(total), result.people.iter().map(|p| result.year_payout(p)).sum(), "year total");
+    result.year_total_payout = Some(total);
     Ok(result)
 }
 
@@ -544,8 +521,6 @@ impl From<Settled<'_>> for PersonResult {
             awards: p.awards,
             payout: p.payout,
             grade: p.grade.cloned(),
-            quarter_payouts: QuarterPayouts::default(),
-            year_payout: None,
         }
     }
 }
@@ -696,6 +671,7 @@ fn settle<P: Send>(
         training,
         grades,
         quarter_totals: Vec::new(),
+        quarter_paid: Vec::new(),
         year_total_payout: None,
         warnings,
     }

@@ -296,8 +296,8 @@ fn period(r: &PeriodResult) -> Listing<'_> {
     }
     headers.extend(r.rules.iter().map(|rule| rule.key.clone()));
     headers.push("payout".into());
-    if let Some(first) = r.people.first() {
-        headers.extend(first.quarter_payouts.iter().map(|(q, _)| q.to_string()));
+    if !r.people.is_empty() {
+        headers.extend(r.quarter_totals.iter().map(|(q, _)| q.to_string()));
     }
     if year {
         headers.push("year_payout".into());
@@ -336,8 +336,8 @@ fn period(r: &PeriodResult) -> Listing<'_> {
             row.push(Cell::money(paid));
         }
         row.push(Cell::money(p.payout));
-        row.extend(p.quarter_payouts.iter().map(|(_, v)| Cell::money(v)));
-        if let Some(y) = p.year_payout {
+        row.extend(r.quarter_payouts(p).map(|(_, v)| Cell::money(v)));
+        if let Some(y) = r.year_payout(p) {
             row.push(Cell::money(y));
         }
         row

@@ -511,8 +511,8 @@ fn period(r: &PeriodResult, rubric: &Rubric, id: &str, lang: Lang) -> Option<Exp
     }
 
     let mut payout = format!("{} {} {}", l("本期发放", "payout"), yuan(p.payout), l("元", "yuan"));
-    if let Some(y) = p.year_payout {
-        let quarters: Vec<String> = p.quarter_payouts.iter().map(|(q, v)| format!("{q} {}", yuan(v))).collect();
+    if let Some(y) = r.year_payout(p) {
+        let quarters: Vec<String> = r.quarter_payouts(p).map(|(q, v)| format!("{q} {}", yuan(v))).collect();
         let _ = write!(
             payout,
             "; {} = {} + {} {} = {}",

@@ -179,8 +179,8 @@ fn period_people(r: &PeriodResult) -> impl Iterator<Item = PeriodPerson<'_>> + '
         payout: money(p.payout),
         year: year.then(|| YearPerson {
             grade: p.grade.as_deref(),
-            quarter_payouts: p.quarter_payouts.iter().map(|(q, v)| (q.to_string(), money(v))).collect(),
-            year_payout: p.year_payout.map_or(Value::Null, money),
+            quarter_payouts: r.quarter_payouts(p).map(|(q, v)| (q.to_string(), money(v))).collect(),
+            year_payout: r.year_payout(p).map_or(Value::Null, money),
         }),
     })
 }

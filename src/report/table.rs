@@ -165,8 +165,8 @@ fn period(r: &PeriodResult, lang: Lang) -> String {
         row.push(lines.join("\n"));
         row.push(yuan(p.payout));
         if year {
-            row.extend(p.quarter_payouts.iter().map(|(_, v)| yuan(v)));
-            row.push(p.year_payout.map(yuan).unwrap_or_default());
+            row.extend(r.quarter_payouts(p).map(|(_, v)| yuan(v)));
+            row.push(r.year_payout(p).map(yuan).unwrap_or_default());
         }
         t.add_row(row);
     }
