@@ -247,6 +247,15 @@ mod step4_render {
             .bench(|| report::csv::write(&report::csv::flatten(r), Encoding::Utf8).unwrap());
     }
 
+    /// The command line's UTF-8 CSV: streamed, formatted in stretches on two threads.
+    #[divan::bench(sample_count = 10, sample_size = 1, args = ["2009Q2", "2009"])]
+    fn csv_streamed(bencher: Bencher, period: &str) {
+        let r = report(period);
+        bencher
+            .counter(ItemsCount::new(rows(r)))
+            .bench(|| report::csv::write_report_to(r, false, &mut std::io::sink()).unwrap());
+    }
+
     #[divan::bench(sample_count = 10, sample_size = 1, args = ["2009Q2", "2009"])]
     fn table(bencher: Bencher, period: &str) {
         let r = report(period);

@@ -7,7 +7,7 @@ use crate::engine::{MonthResult, PeriodResult, Report};
 use crate::model::PeriodKind;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 /// A cell of flat output: text is guarded against formulas, numbers never are. Text is
 /// borrowed from the results where it can be, and numbers are formatted only when written:
@@ -62,17 +62,18 @@ impl<'a> Cell<'a> {
     /// A number's text (`None` for text and empty cells).
     pub fn number_text(&self) -> Option<String> {
         matches!(self, Cell::Number(..)).then(|| {
-            let mut text = String::new();
+            let mut text = Vec::new();
             self.write_csv(&mut text);
-            text
+            String::from_utf8(text).expect("a number is written in ASCII")
         })
     }
 
-    /// The cell as CSV text, written into `out` (cleared first).
-    pub fn write_csv(&self, out: &mut String) {
+    /// The cell as CSV text, written into `out` (cleared first). Bytes, not a `String`: they go
+    /// to the CSV writer as bytes, and digits need no checking as text on the way.
+    pub fn write_csv(&self, out: &mut Vec<u8>) {
         out.clear();
         match self {
-            Cell::Text(t) => out.push_str(&guard_formula(t)),
+            Cell::Text(t) => out.extend_from_slice(guard_formula(t).as_bytes()),
             // Straight into the buffer: no string per number.
             Cell::Number(v, shown) => {
                 let shown = match *shown {
@@ -98,14 +99,14 @@ impl<'a> Cell<'a> {
 /// Appends `value` as `Display` writes it. Scores and amounts (not negative, a mantissa that
 /// fits a `u64`) are written as their whole and fractional digits, without `Decimal`'s general
 /// formatting: a company's listing has millions of them.
-fn write_decimal(out: &mut String, value: Decimal) {
+fn write_decimal(out: &mut Vec<u8>, value: Decimal) {
     let scale = value.scale();
     let digits = u64::try_from(value.mantissa()).ok().zip(10u64.checked_pow(scale));
     match digits {
         Some((mantissa, unit)) if !value.is_sign_negative() => {
             push_digits(out, mantissa / unit, 1);
             if scale > 0 {
-                out.push('.');
+                out.push(b'.');
                 push_digits(out, mantissa % unit, scale as usize);
             }
         }
@@ -117,7 +118,7 @@ fn write_decimal(out: &mut String, value: Decimal) {
 
 /// Appends `n` in decimal digits, zero-padded to `width` (at most 20), without the formatting
 /// machinery.
-fn push_digits(out: &mut String, mut n: u64, width: usize) {
+fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
     while n > 0 || start > digits.len() - width {
@@ -125,7 +126,7 @@ fn push_digits(out: &mut String, mut n: u64, width: usize) {
         digits[start] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// A header row and one row per person.
@@ -236,11 +237,17 @@ fn write_cells<'c, W: std::io::Write, R: AsRef<[Cell<'c>]>>(
     w: &mut ::csv::Writer<W>,
     rows: impl Iterator<Item = R>,
 ) -> ::csv::Result<()> {
-    let mut text = String::new();
+    let mut text = Vec::new();
     for row in rows {
         for cell in row.as_ref() {
-            cell.write_csv(&mut text);
-            w.write_field(text.as_bytes())?;
+            // Text goes straight to the writer; only numbers need writing out first.
+            match cell {
+                Cell::Text(t) => w.write_field(guard_formula(t).as_bytes())?,
+                cell => {
+                    cell.write_csv(&mut text);
+                    w.write_field(&text)?;
+                }
+            }
         }
         w.write_record(None::<&[u8]>)?;
     }
@@ -443,9 +450,9 @@ mod tests {
             // Everyday amounts too: a few digits, leading zeros after the point (0.05).
             let small = Decimal::from_i128_with_scale(mantissa % 1000, scale);
             for value in [value, -value, value.normalize(), small, Decimal::new(0, scale), -Decimal::new(0, scale)] {
-                let mut out = String::new();
+                let mut out = Vec::new();
                 write_decimal(&mut out, value);
-                proptest::prop_assert_eq!(out, value.to_string());
+                proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
             }
         }
 
@@ -457,9 +464,9 @@ mod tests {
             let value = Decimal::new(mantissa % 10_000_000, scale);
             for value in [value, -value, Decimal::new(0, scale), -Decimal::new(0, scale)] {
                 let written = |shown| {
-                    let mut out = String::new();
+                    let mut out = Vec::new();
                     Cell::Number(value, shown).write_csv(&mut out);
-                    out
+                    String::from_utf8(out).unwrap()
                 };
                 let mut fixed = crate::model::round_half_up(value, decimals);
                 fixed.rescale(decimals);

@@ -83,7 +83,10 @@ pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     let risky = match cell.as_bytes().first() {
         // Most cells start with a letter, a digit or a Chinese character: decide on one byte.
         Some(&b) if b.is_ascii() => matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'),
-        Some(_) => cell.starts_with(FORMULA_STARTS),
+        // The full-width forms (U+FF0B, U+FF0D, U+FF1D, U+FF20) all start with this byte in
+        // UTF-8; Chinese text never does.
+        Some(0xEF) => cell.starts_with(FORMULA_STARTS),
+        Some(_) => false,
         None => false,
     };
     if risky && cell.parse::<Decimal>().is_err() {
@@ -104,6 +107,16 @@ pub fn unguard_formula(cell: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_full_width_formula_start_is_guarded_by_its_first_byte() {
+        for c in FORMULA_STARTS.into_iter().filter(|c| !c.is_ascii()) {
+            assert_eq!(c.to_string().as_bytes()[0], 0xEF, "{c}");
+            assert_eq!(guard_formula(&format!("{c}1+1")), format!("'{c}1+1"));
+        }
+        // Other text beginning with that byte is left alone.
+        assert_eq!(guard_formula("（一）"), "（一）");
+    }
 
     #[test]
     fn formula_guard_round_trips_and_leaves_numbers_alone() {
