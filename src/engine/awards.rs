@@ -431,26 +431,39 @@ mod tests {
 
     proptest::proptest! {
         /// Netting by index does what netting each group of a set of names in turn did: any
-        /// mix of groups (and none), sources, amounts (ties too) and both nettings.
+        /// mix of groups (none, and the empty name), sources, amounts (negative, zero, ties, one
+        /// value at two scales), repeated award names, lines paid or superseded beforehand, and
+        /// both nettings. Compared whole (`Decimal` equality ignores scale, so paid amounts are
+        /// compared as text too).
         #[test]
         fn netting_by_index_is_netting_by_the_set_of_groups(
-            given in proptest::collection::vec((0usize..4, proptest::bool::ANY, 0u32..5), 0..9),
+            given in proptest::collection::vec(
+                (0usize..5, proptest::bool::ANY, -2i64..5, proptest::bool::ANY, 0usize..4, 0usize..3),
+                0..16,
+            ),
             skip in proptest::bool::ANY,
         ) {
-            let groups = [None, Some("cash"), Some("gift"), Some("goods")];
+            let groups = [None, Some("cash"), Some("gift"), Some("goods"), Some("")];
             let lines: Vec<AwardLine> = given
                 .iter()
-                .enumerate()
-                .map(|(i, &(group, city, amount))| {
+                .map(|&(group, city, amount, wide, name, before)| {
                     let source = if city { LineSource::City } else { LineSource::District };
-                    line(&format!("r{i}"), source, &(amount * 100).to_string(), groups[group])
+                    // 100 or 100.00: the same amount at two scales.
+                    let amount = if wide { format!("{}.00", amount * 100) } else { (amount * 100).to_string() };
+                    let mut l = line(["a", "b", "c", "d"][name], source, &amount, groups[group]);
+                    match before {
+                        1 => l.paid = d("7"),
+                        2 => l.superseded_by = Some("earlier".into()),
+                        _ => {}
+                    }
+                    l
                 })
                 .collect();
             let netting = if skip { CityNetting::Skip } else { CityNetting::TopUp };
             let (mut new, mut old) = (lines.clone(), lines);
             net(&mut new, netting);
             net_by_group_set(&mut old, netting);
-            proptest::prop_assert_eq!(new, old);
+            proptest::prop_assert_eq!(format!("{new:?}"), format!("{old:?}"));
         }
     }
 }
