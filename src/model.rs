@@ -370,8 +370,9 @@ impl<T> Sheet<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthPoints {
     pub points: Decimal,
-    /// The row's line in its sheet.
-    pub line: u32,
+    /// The row's line in its sheet (never 0: the header is line 1 at least). Non-zero, so that a
+    /// sheet's empty slot costs nothing more: 20 bytes a person a month, not 24.
+    pub line: std::num::NonZeroU32,
 }
 
 /// One person's line of the monthly bulletin: their points, the item values behind them (in
@@ -387,7 +388,8 @@ pub struct MonthEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiValue {
     pub kpi: Decimal,
-    pub line: u32,
+    /// As `MonthPoints::line`.
+    pub line: std::num::NonZeroU32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -417,6 +419,10 @@ pub struct VetoRow {
     pub reason: String,
     pub source: Source,
 }
+
+// A sheet holds a slot per person per month: an empty one must cost no more than a full one.
+const _: () = assert!(std::mem::size_of::<Option<MonthPoints>>() == 20);
+const _: () = assert!(std::mem::size_of::<Option<KpiValue>>() == 20);
 
 /// A monthly points sheet.
 pub type PointsSheet = Sheet<MonthPoints>;

@@ -158,7 +158,7 @@ pub fn month(period: &Period, rubric: &Rubric, data: &Dataset, data_dir: &str) -
     let (positions, people): (Vec<usize>, Vec<&Person>) =
         data.roster.people.iter().map(|p| &**p).enumerate().filter(|(i, p)| p.active_in(period) || has_row(*i)).unzip();
     let entry = |s: &crate::model::PointsSheet, i: usize| {
-        s.get(i).map(|row| MonthEntry { points: row.points, items: s.items(i).to_vec(), line: row.line })
+        s.get(i).map(|row| MonthEntry { points: row.points, items: s.items(i).to_vec(), line: row.line.get() })
     };
     let entries: Vec<Option<MonthEntry>> = positions.iter().map(|&i| sheet.and_then(|s| entry(s, i))).collect();
     let as_scored: Vec<Scored> =

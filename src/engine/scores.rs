@@ -314,9 +314,9 @@ pub fn quarter(
     let mut inputs = Vec::new();
     let record = trail.then_some(&mut inputs);
     let points =
-        collect(person, position, &sheets.points, Measure::Points, |v| (v.points, v.line), rubric, record, notes);
+        collect(person, position, &sheets.points, Measure::Points, |v| (v.points, v.line.get()), rubric, record, notes);
     let record = trail.then_some(&mut inputs);
-    let kpis = collect(person, position, &sheets.kpi, Measure::Kpi, |v| (v.kpi, v.line), rubric, record, notes);
+    let kpis = collect(person, position, &sheets.kpi, Measure::Kpi, |v| (v.kpi, v.line.get()), rubric, record, notes);
     let points = aggregate(points.as_slice(), false, decimals, trail);
     let kpi = aggregate(kpis.as_slice(), false, decimals, trail);
     combine(points, kpi, inputs, rubric, trail)

@@ -385,7 +385,7 @@ fn first_row(
     seen: &mut [u32],
     found: &mut Findings,
 ) -> bool {
-    match std::mem::replace(&mut seen[position], line(row)) {
+    match std::mem::replace(&mut seen[position], line(row).get()) {
         0 => true,
         first => {
             seen[position] = first;
@@ -469,8 +469,8 @@ impl<'r> PersonRows<'r> {
 }
 
 /// A row's line as sheets keep it (no data file has four billion lines).
-fn line(row: &Row) -> u32 {
-    u32::try_from(row.line).unwrap_or(u32::MAX)
+fn line(row: &Row) -> std::num::NonZeroU32 {
+    u32::try_from(row.line).ok().and_then(std::num::NonZeroU32::new).unwrap_or(std::num::NonZeroU32::MAX)
 }
 
 /// Reads a monthly points sheet: a `points` total and/or the item columns of each person's

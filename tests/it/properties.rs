@@ -569,7 +569,7 @@ fn dataset(s: &Scenario, seed: Option<u64>) -> Dataset {
             // The roster lists people in `order`: a person's position is their place in it.
             for (position, &i) in order.iter().enumerate() {
                 if let (Some(v), true) = (rows[i], s.active_in(i, &period)) {
-                    let line = position as u32 + 2;
+                    let line = std::num::NonZeroU32::new(position as u32 + 2).expect("a data line");
                     sheet.insert(position, MonthPoints { points: half(v), line });
                 }
             }
@@ -632,7 +632,10 @@ fn kpi_sheet(s: &Scenario, rows: &[Option<u32>], order: &[usize], period: &Perio
     let mut sheet = KpiSheet::new(file);
     for (position, &i) in order.iter().enumerate() {
         if let (Some(v), true) = (rows[i], s.active_in(i, period)) {
-            sheet.insert(position, KpiValue { kpi: half(v), line: position as u32 + 2 });
+            sheet.insert(
+                position,
+                KpiValue { kpi: half(v), line: std::num::NonZeroU32::new(position as u32 + 2).expect("a data line") },
+            );
         }
     }
     sheet
