@@ -459,6 +459,11 @@ impl Dataset {
         self.kpi_monthly = sheets.kpi_monthly;
         self.kpi_quarterly = sheets.kpi_quarterly;
     }
+
+    /// Lets the sheets go (once everyone is scored, nothing reads them).
+    pub fn drop_sheets(&mut self) {
+        self.put(Sheets::default());
+    }
 }
 
 #[cfg(test)]

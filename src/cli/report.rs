@@ -82,9 +82,9 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
         std::mem::forget(data);
         (Report::Period(Box::new(year)), warnings)
     } else {
-        let loaded = ws.load(rubric, &period)?;
+        let mut loaded = ws.load(rubric, &period)?;
         stage(format!("scoring {period}"));
-        (engine::run(&period, rubric, &loaded.data, data_dir, trail)?, loaded.warnings)
+        (engine::run_dropping_sheets(&period, rubric, &mut loaded.data, data_dir, trail)?, loaded.warnings)
     };
     drop(progress);
     ctx.workspace.on_file = None;

@@ -89,6 +89,24 @@ pub struct MonthPerson {
     pub rank: Option<u32>,
 }
 
+/// `run` for a caller with no further use for the period's sheets: a quarter lets them go once
+/// its people are scored, before its results are made (60 MB of a company's quarter that the
+/// results would otherwise be made beside). The same pipeline as `quarter`.
+pub fn run_dropping_sheets(
+    period: &Period,
+    rubric: &Rubric,
+    data: &mut Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+) -> Result<Report, Vec<Problem>> {
+    if period.kind() != PeriodKind::Quarter {
+        return run(period, rubric, data, data_dir, trail);
+    }
+    let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
+    data.drop_sheets();
+    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, keep_everything))))
+}
+
 /// The monthly points bulletin (积分通报).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthResult {
@@ -358,9 +376,7 @@ pub fn year_loading(
             Err(p) => reading.extend(p),
         }
     }
-    data.points.clear();
-    data.kpi_monthly.clear();
-    data.kpi_quarterly.clear();
+    data.drop_sheets();
     if !reading.is_empty() {
         // A folder's problem (two files for one month, a folder that cannot be read) comes
         // with every quarter read from it: once is enough.
