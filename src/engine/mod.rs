@@ -369,8 +369,13 @@ pub fn year_loading(
     let mut scored = Vec::new();
     for (n, q) in quarters.iter().enumerate() {
         match load(q, data) {
-            Ok(()) => match quarter_in_year(q, rubric, data, data_dir, n + 1 == quarters.len()) {
-                Ok(s) => scored.push(s),
+            // The quarter's sheets go once its people are scored: it is settled while the next
+            // quarter's are read, and two quarters of sheets need not be held then.
+            Ok(()) => match score_quarter(q, rubric, data, data_dir, Trail::None) {
+                Ok((people, warnings)) => {
+                    data.drop_sheets();
+                    scored.push(settle_in_year(q, rubric, data, people, warnings, n + 1 == quarters.len()));
+                }
                 Err(p) => reading.extend(p),
             },
             Err(p) => reading.extend(p),
@@ -423,12 +428,25 @@ fn quarter_in_year(
     last: bool,
 ) -> Result<QuarterInYear, Vec<Problem>> {
     let (scored, warnings) = score_quarter(q, rubric, data, data_dir, Trail::None)?;
+    Ok(settle_in_year(q, rubric, data, scored, warnings, last))
+}
+
+/// What a year keeps of a scored quarter: its points and KPI by roster position, and its
+/// payouts (settled now, or for the last quarter beside the year).
+fn settle_in_year(
+    q: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    scored: Vec<(usize, Scored)>,
+    warnings: Vec<Problem>,
+    last: bool,
+) -> QuarterInYear {
     let mut scores = vec![None; data.roster.len()];
     for (position, s) in &scored {
         scores[*position] = Some((s.points, s.kpi));
     }
     let payouts = if last { Payouts::Pending(scored) } else { Payouts::Settled(payouts(q, rubric, data, scored)) };
-    Ok(QuarterInYear { period: *q, warnings, scores, payouts })
+    QuarterInYear { period: *q, warnings, scores, payouts }
 }
 
 /// The second half of a quarter inside a year: settled, keeping only each person's payout.
