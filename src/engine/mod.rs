@@ -89,24 +89,6 @@ pub struct MonthPerson {
     pub rank: Option<u32>,
 }
 
-/// `run` for a caller with no further use for the period's sheets: a quarter lets them go once
-/// its people are scored, before its results are made (60 MB of a company's quarter that the
-/// results would otherwise be made beside). The same pipeline as `quarter`.
-pub fn run_dropping_sheets(
-    period: &Period,
-    rubric: &Rubric,
-    data: &mut Dataset,
-    data_dir: &str,
-    trail: Trail<'_>,
-) -> Result<Report, Vec<Problem>> {
-    if period.kind() != PeriodKind::Quarter {
-        return run(period, rubric, data, data_dir, trail);
-    }
-    let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
-    data.drop_sheets();
-    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, keep_everything))))
-}
-
 /// The monthly points bulletin (积分通报).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthResult {
@@ -164,6 +146,24 @@ pub fn run(
         PeriodKind::Quarter => quarter(period, rubric, data, data_dir, trail).map(|r| Report::Period(Box::new(r))),
         PeriodKind::Year => year(period, rubric, data, data_dir, trail).map(|r| Report::Period(Box::new(r))),
     }
+}
+
+/// `run` for a caller with no further use for the period's sheets: a quarter lets them go once
+/// its people are scored, before its results are made (60 MB of a company's quarter that the
+/// results would otherwise be made beside). The same pipeline as `quarter`.
+pub fn run_dropping_sheets(
+    period: &Period,
+    rubric: &Rubric,
+    data: &mut Dataset,
+    data_dir: &str,
+    trail: Trail<'_>,
+) -> Result<Report, Vec<Problem>> {
+    if period.kind() != PeriodKind::Quarter {
+        return run(period, rubric, data, data_dir, trail);
+    }
+    let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
+    data.drop_sheets();
+    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, keep_everything))))
 }
 
 /// The monthly bulletin: points as given, ranked by points alone.
@@ -381,6 +381,7 @@ pub fn year_loading(
             Err(p) => reading.extend(p),
         }
     }
+    // A quarter that failed to score still holds its sheets.
     data.drop_sheets();
     if !reading.is_empty() {
         // A folder's problem (two files for one month, a folder that cannot be read) comes
