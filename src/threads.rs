@@ -56,12 +56,18 @@ pub fn halves_mut<T: Send, R: Send>(
 ) -> [R; 2] {
     let (n, mid) = (items.len(), items.len() / 2);
     let (first, second) = items.split_at_mut(mid);
+    both(n, from, || work(0..mid, first), || work(mid..n, second))
+}
+
+/// `first` here and `second` on a helper thread when there are `from` items or more in all
+/// (below that, both here, in that order).
+fn both<R: Send>(n: usize, from: usize, first: impl FnOnce() -> R, second: impl FnOnce() -> R + Send) -> [R; 2] {
     if n < from {
-        return [work(0..mid, first), work(mid..n, second)];
+        return [first(), second()];
     }
     std::thread::scope(|scope| {
-        let helper = start(scope, || work(mid..n, second));
-        [work(0..mid, first), helper.join()]
+        let helper = start(scope, second);
+        [first(), helper.join()]
     })
 }
 
@@ -90,14 +96,7 @@ pub fn halves_into<T: Send, U: Send, S: Send>(
         }
         state
     };
-    let states = if n < from {
-        [half(0..mid, first, first_slots), half(mid..n, second, second_slots)]
-    } else {
-        std::thread::scope(|scope| {
-            let helper = start(scope, || half(mid..n, second, second_slots));
-            [half(0..mid, first, first_slots), helper.join()]
-        })
-    };
+    let states = both(n, from, || half(0..mid, first, first_slots), || half(mid..n, second, second_slots));
     // SAFETY: the first `n` slots are initialised: each half zips its places, items and slots,
     // all three of its own length (`mid`, then `n - mid`), and writes every slot; both halves
     // have returned. A panic in either goes on before this line and leaves the list empty (what
