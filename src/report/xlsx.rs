@@ -104,7 +104,23 @@ pub fn write(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
         let worksheet = workbook.add_worksheet();
         fill(worksheet, sheet, &mut formats).map_err(|e| format!("sheet {}: {e}", sheet.name))?;
     }
-    workbook.save_to_buffer().map_err(|e| e.to_string())
+    save(&mut workbook)
+}
+
+/// The workbook's bytes. rust_xlsxwriter assembles each worksheet on a thread of its own and
+/// panics when the system refuses one (a tight process or memory limit): that is an error here,
+/// one line like any other, not a panic and its backtrace.
+fn save(workbook: &mut Workbook) -> Result<Vec<u8>, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| workbook.save_to_buffer()));
+    std::panic::set_hook(hook);
+    match saved {
+        Ok(bytes) => bytes.map_err(|e| e.to_string()),
+        Err(_) => Err("the system refused a thread to put the workbook together (a process or memory limit): \
+                       try again with fewer programs running, or write --format csv"
+            .into()),
+    }
 }
 
 fn fill(ws: &mut Worksheet, sheet: &Sheet, formats: &mut Formats) -> Result<(), XlsxError> {

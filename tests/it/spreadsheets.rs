@@ -354,6 +354,31 @@ fn xlsx_needs_an_output_file() {
     }
 }
 
+/// With the system refusing every new thread (a stack no machine can give), the tool's own work
+/// is done on the calling thread and comes out the same; the XLSX writer, which must have its
+/// threads, fails with one line (exit 1, no file, no panic), not a backtrace.
+#[test]
+fn refused_threads_give_the_same_reports_and_an_xlsx_error() {
+    let ws = worked();
+    let refused = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("cs-score").unwrap();
+        cmd.arg("--dir").arg(ws.path()).args(args).env_remove("CS_SCORE_DIR").env("LANG", "C");
+        cmd.env("RUST_MIN_STACK", "1000000000000000");
+        crate::support::run(cmd)
+    };
+    for period in [&["quarter", "2009Q2"][..], &["year", "2009"]] {
+        let csv = [period, &["--format", "csv"]].concat();
+        let (usual, alone) = (ws.run(&csv), refused(&csv));
+        assert_eq!((alone.code, &alone.stdout, &alone.stderr), (usual.code, &usual.stdout, &usual.stderr), "{csv:?}");
+        let out = ws.path().join("refused.xlsx");
+        let r = refused(&[period, &["--format", "xlsx", "--output", path_arg(&out)]].concat());
+        assert_eq!(r.code, 1, "{period:?}: {}", r.stderr);
+        assert!(r.stderr.contains("xlsx output: the system refused a thread"), "{}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert!(!out.exists(), "no workbook is left behind");
+    }
+}
+
 #[test]
 fn template_xlsx_has_validation_widths_and_shaded_items() {
     let ws = Ws::example();
