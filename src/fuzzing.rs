@@ -8,7 +8,7 @@ use crate::rubric;
 
 /// A fixed roster and rubric for the data readers: ids 0001–0003, one with a points table.
 /// Built once: the fuzzer calls the entry points millions of times.
-fn fixture() -> &'static (Roster, rubric::Rubric) {
+pub(crate) fn fixture() -> &'static (Roster, rubric::Rubric) {
     static FIXTURE: std::sync::OnceLock<(Roster, rubric::Rubric)> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(build_fixture)
 }

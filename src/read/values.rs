@@ -111,6 +111,15 @@ fn written_number(cell: &str) -> Result<Option<Decimal>, String> {
 /// Half a million people's monthly files hold millions of such cells.
 #[inline(always)]
 fn plain_number(cell: &str) -> Option<Decimal> {
+    plain_parts(cell).map(|(mantissa, scale)| Decimal::new(mantissa, scale))
+}
+
+/// `plain_number` as the mantissa and scale `Decimal::new` takes. A reader that holds a row's
+/// values a moment before using them keeps these two numbers, not the `Decimal`: one built
+/// field by field in memory and at once read back whole cannot be forwarded by the processor
+/// (perf annotate: a third of a KPI row's own time, an eighth of a points row's, went to that).
+#[inline(always)]
+pub fn plain_parts(cell: &str) -> Option<(i64, u32)> {
     let bytes = cell.as_bytes();
     // At most 18 digits and a point: the mantissa fits an i64.
     if bytes.is_empty() || bytes.len() > 19 {
@@ -132,7 +141,7 @@ fn plain_number(cell: &str) -> Option<Decimal> {
         mantissa /= 10;
         scale -= 1;
     }
-    Some(Decimal::new(mantissa, scale))
+    Some((mantissa, scale))
 }
 
 /// `1,234` or `1,234.5`: commas only as thousands separators.
