@@ -335,13 +335,19 @@ fn roster_id_of(
     guess: usize,
     found: &mut Findings,
 ) -> Option<usize> {
-    let id = found.check(values::id(cell).map_err(|m| table.problem(row, "id", m)))?;
+    let written;
+    let id: &str = if values::is_plain_id(cell) {
+        cell
+    } else {
+        written = found.check(values::id(cell).map_err(|m| table.problem(row, "id", m)))?;
+        &written
+    };
     // Sheets skip the few people who have no row: look a little further on before hashing.
     let ahead = roster.people.get(guess..(guess + 4).min(roster.len())).unwrap_or_default();
     if let Some(skipped) = ahead.iter().position(|p| *p.id == *id) {
         return Some(guess + skipped);
     }
-    if let Some(position) = roster.position(&id) {
+    if let Some(position) = roster.position(id) {
         return Some(position);
     }
     let stripped = id.trim_start_matches('0');
@@ -945,10 +951,15 @@ mod tests {
         match how % 5 {
             0 => plain,
             1 => shown.to_string(),
-            2 => plain.chars().map(|c| char::from_u32(c as u32 + 0xfee0).unwrap_or(c)).collect(),
+            2 => wide(&plain),
             3 => format!("{plain}分"),
             _ => format!(" {plain} "),
         }
+    }
+
+    /// ASCII text in full-width characters (`12.5` → `１２．５`).
+    fn wide(text: &str) -> String {
+        text.chars().map(|c| char::from_u32(c as u32 + 0xfee0).unwrap_or(c)).collect()
     }
 
     /// The header of a points sheet giving both item tables of the built-in rubric, its bonus
@@ -964,7 +975,9 @@ mod tests {
         let mut text = format!("{header}\n");
         for (i, cells) in rows.iter().enumerate() {
             let id = format!("{:04}", i % 3 + 1);
-            text.push_str(&format!("{id},员工{id}"));
+            // Every other row's id in full-width digits, which `values::id` reads the long way.
+            let given_id = if as_written && i % 2 == 1 { wide(&id) } else { id.clone() };
+            text.push_str(&format!("{given_id},员工{id}"));
             for cell in cells {
                 let value = cell.map_or(String::new(), |(v, how)| spelled(v, if as_written { how } else { 0 }));
                 text.push_str(&format!(",{value}"));
