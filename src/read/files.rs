@@ -4,11 +4,11 @@
 use super::{values, Column, Row, Rows, Table};
 use crate::error::Problem;
 use crate::model::{
-    CityAwardRow, EventRow, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Source, VetoRow,
+    CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Source,
+    VetoRow,
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -94,7 +94,7 @@ pub struct RosterRows<'a> {
     /// share a post, so the next row's is nearly always the same, found without hashing.
     last: [Option<Arc<str>>; 2],
     /// Each id's position: the roster's index, which also finds duplicates.
-    index: rustc_hash::FxHashMap<Arc<str>, usize>,
+    index: IdIndex,
     /// Where `ROSTER_CELLS` are in the file, looked up once rather than once per row.
     columns: [Option<usize>; 6],
 }
@@ -126,7 +126,7 @@ impl<'a> RosterRows<'a> {
     pub fn reserve_for(&mut self, bytes: u64) {
         let people = usize::try_from(bytes / 48).unwrap_or(usize::MAX).min(MOST_PEOPLE_RESERVED);
         self.people.reserve(people);
-        self.index.reserve(people);
+        self.index.reserve(people, &self.people);
     }
 
     pub fn roster(self) -> Roster {
@@ -163,24 +163,17 @@ impl Rows for RosterRows<'_> {
         let Some(id) = found.check(values::id(cell(0).0).map_err(|m| table.problem(row, "id", m))) else {
             return;
         };
-        // One look in the index, which also finds a duplicate (rare: its copy of the id is
-        // then thrown away).
-        let id = match self.index.entry(Arc::from(&*id)) {
-            Entry::Occupied(first) => {
-                let first = self.people[*first.get()].source.line;
-                found.problems.push(table.problem(
-                    row,
-                    "id",
-                    format!("duplicate id \"{id}\" (first on line {first}): each person once"),
-                ));
-                return;
-            }
-            Entry::Vacant(new) => {
-                let id = new.key().clone();
-                new.insert(self.people.len());
-                id
-            }
-        };
+        // One look in the index, which also finds a duplicate.
+        if let Err(first) = self.index.insert(&id, self.people.len(), &self.people) {
+            let first = self.people[first].source.line;
+            found.problems.push(table.problem(
+                row,
+                "id",
+                format!("duplicate id \"{id}\" (first on line {first}): each person once"),
+            ));
+            return;
+        }
+        let id: Arc<str> = Arc::from(&*id);
         let mut text = |k: usize| {
             let (v, column) = cell(k);
             if v.is_empty() {
@@ -300,20 +293,13 @@ fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Optio
         // The first half's index gets room for everyone: the second's ids join it.
         (read(&open_first, bytes.len()), second.join())
     });
-    let ((mut people, mut index), (second_people, second_index)) = (first?, second?);
-    let before = people.len();
-    for (id, position) in second_index {
-        match index.entry(id) {
-            Entry::Occupied(_) => return None,
-            Entry::Vacant(new) => {
-                new.insert(before + position);
-            }
-        }
-    }
+    // The second half's own index found its duplicates; its ids join the first's.
+    let ((mut people, mut index), (second_people, _)) = (first?, second?);
     people.reserve(second_people.len());
     for mut person in second_people {
         // Only this list holds the person yet.
         Arc::get_mut(&mut person)?.source.line += shift;
+        index.insert(&person.id, people.len(), &people).ok()?;
         people.push(person);
     }
     Some(Roster::with_index(people, index))
