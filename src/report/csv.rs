@@ -361,10 +361,13 @@ fn period(r: &PeriodResult) -> Listing<'_> {
     let width = headers.len();
     Listing::new(headers, r.people.len(), move |i| {
         if i % crate::cache::AHEAD == 0 {
-            // Each person's id and name lie apart from the results (see `cache`).
+            // Each person's id and name lie apart from the results, and a year's quarter
+            // payouts in lists by roster position (see `cache`).
             let ahead = &r.people[i..(i + crate::cache::AHEAD).min(r.people.len())];
             crate::cache::warm(ahead.iter(), |p| {
-                (p.person.id.as_bytes().first().copied(), p.person.name.as_bytes().first().copied())
+                let quarters =
+                    r.quarter_payouts(p).map(|(_, paid)| paid.is_zero()).fold(0, |n, zero| n + usize::from(zero));
+                (p.person.id.as_bytes().first().copied(), p.person.name.as_bytes().first().copied(), quarters)
             });
         }
         let p = &r.people[i];
