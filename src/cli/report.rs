@@ -107,8 +107,9 @@ pub fn report_warnings(global: &Global, warnings: &[Problem]) -> Result<()> {
         return Err(Error::Problems(problems));
     }
     if !global.quiet && !warnings.is_empty() {
-        // Through one buffer: standard error is unbuffered, and a line at a time was a system
-        // call per warning (54,000 of them in a generated company's year: a third of a second).
+        // Through one buffer: standard error is unbuffered, and `eprintln!` made a system call
+        // per piece of each warning (over 100,000 for the 27,000 warnings of a generated
+        // company's year).
         use std::io::Write;
         let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
         for w in warnings {
