@@ -365,8 +365,7 @@ fn period(r: &PeriodResult) -> Listing<'_> {
             // payouts in lists by roster position (see `cache`).
             let ahead = &r.people[i..(i + crate::cache::AHEAD).min(r.people.len())];
             crate::cache::warm(ahead.iter(), |p| {
-                let quarters =
-                    r.quarter_payouts(p).map(|(_, paid)| paid.is_zero()).fold(0, |n, zero| n + usize::from(zero));
+                let quarters = r.quarter_payouts(p).filter(|(_, paid)| paid.is_zero()).count();
                 (p.person.id.as_bytes().first().copied(), p.person.name.as_bytes().first().copied(), quarters)
             });
         }
