@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         Err(e) => {
             let text = e.to_string();
             if !text.is_empty() {
-                eprintln!("{text}");
+                // Not `eprintln!`, which panics when standard error is closed: the exit code
+                // still says what happened (as warnings to a closed stderr do not fail a run).
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "{text}");
             }
             ExitCode::from(e.exit_code())
         }

@@ -108,18 +108,65 @@ pub fn write(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
 }
 
 /// The workbook's bytes. rust_xlsxwriter assembles each worksheet on a thread of its own and
-/// panics when the system refuses one (a tight process or memory limit): that is an error here,
-/// one line like any other, not a panic and its backtrace.
+/// panics, on the thread saving, when the system refuses one (a tight process or memory limit):
+/// that is an error here, one line like any other, not a panic and its backtrace. Any other
+/// panic goes on as it was, message and all.
 fn save(workbook: &mut Workbook) -> Result<Vec<u8>, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| workbook.save_to_buffer()));
-    std::panic::set_hook(hook);
+    quiet_spawn_failures::install();
+    let saved = quiet_spawn_failures::while_saving(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| workbook.save_to_buffer()))
+    });
     match saved {
         Ok(bytes) => bytes.map_err(|e| e.to_string()),
-        Err(_) => Err("the system refused a thread to put the workbook together (a process or memory limit): \
-                       try again with fewer programs running, or write --format csv"
-            .into()),
+        Err(payload) if quiet_spawn_failures::is_spawn_failure(&*payload) => {
+            Err("the system refused a thread to put the workbook together (a process or memory limit): \
+             try again with fewer programs running, or write --format csv"
+                .into())
+        }
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// A panic hook, installed once in front of the one there was, that stays silent for a failed
+/// thread spawn on a thread saving a workbook and hands every other panic on: the hook is the
+/// whole process's, so it is never swapped back and forth (two threads doing that at once could
+/// leave the wrong one in place).
+mod quiet_spawn_failures {
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    /// The text the standard library's scoped `spawn` panics with.
+    const SPAWN_FAILED: &str = "failed to spawn thread";
+
+    thread_local! {
+        static SAVING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn install() {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            let before = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if !(SAVING.with(Cell::get) && info.to_string().contains(SPAWN_FAILED)) {
+                    before(info);
+                }
+            }));
+        });
+    }
+
+    /// `save` with this thread marked as saving a workbook.
+    pub fn while_saving<R>(save: impl FnOnce() -> R) -> R {
+        SAVING.with(|s| s.set(true));
+        let saved = save();
+        SAVING.with(|s| s.set(false));
+        saved
+    }
+
+    /// Whether a caught panic is a failed thread spawn.
+    pub fn is_spawn_failure(payload: &(dyn std::any::Any + Send)) -> bool {
+        let text =
+            payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
+        text.is_some_and(|t| t.contains(SPAWN_FAILED))
     }
 }
 
@@ -226,6 +273,20 @@ mod tests {
         let mut w = vec![4];
         widen(&mut w, 0, "营业厅");
         assert_eq!(w, [8]);
+    }
+
+    /// Only a failed thread spawn becomes the one-line error; any other panic is not taken
+    /// for one (it goes on as it was).
+    #[test]
+    fn only_a_failed_spawn_is_caught_as_one() {
+        let caught = |panic: fn()| std::panic::catch_unwind(panic).expect_err("it panics");
+        quiet_spawn_failures::install();
+        let spawn = quiet_spawn_failures::while_saving(|| {
+            caught(|| panic!("failed to spawn thread: {:?}", std::io::Error::from(std::io::ErrorKind::WouldBlock)))
+        });
+        assert!(quiet_spawn_failures::is_spawn_failure(&*spawn));
+        assert!(!quiet_spawn_failures::is_spawn_failure(&*caught(|| panic!("index out of bounds"))));
+        assert!(!quiet_spawn_failures::is_spawn_failure(&*caught(|| std::panic::panic_any(7))));
     }
 
     #[test]

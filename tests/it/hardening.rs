@@ -120,6 +120,32 @@ fn a_closed_pipe_ends_quietly_with_0() {
     }
 }
 
+/// Standard error that cannot be written (a pipe already closed at its other end) changes nothing but
+/// what is lost: a report with warnings is still written whole with exit 0, and bad data still
+/// ends with 1, not with a panic's 101.
+#[cfg(unix)]
+#[test]
+fn an_unwritable_standard_error_keeps_the_report_and_the_exit_code() {
+    let ws = Ws::example();
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("cs-score"));
+        c.arg("--dir").arg(ws.path()).args(args).env_remove("CS_SCORE_DIR");
+        // A pipe nobody reads: the input of a process that has ended. Every write to it fails
+        // (EPIPE; a Rust program ignores SIGPIPE).
+        let mut gone = std::process::Command::new("true").stdin(std::process::Stdio::piped()).spawn().unwrap();
+        let writer = gone.stdin.take().unwrap();
+        gone.wait().unwrap();
+        c.stderr(writer);
+        let out = c.output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let usual = ws.run(&["quarter", "2009Q2", "--format", "csv"]);
+    assert!(usual.stderr.contains("warning"), "the example warns: {}", usual.stderr);
+    assert_eq!(run(&["quarter", "2009Q2", "--format", "csv"]), (0, usual.stdout));
+    ws.write("data/points/2009-05.csv", "id,points\n0201,9O\n");
+    assert_eq!(run(&["quarter", "2009Q2"]).0, 1);
+}
+
 #[test]
 fn permuting_the_rows_of_every_input_file_changes_no_output_byte() {
     let ws = Ws::example();
