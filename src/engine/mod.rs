@@ -163,7 +163,7 @@ pub fn run_dropping_sheets(
     }
     let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
     data.drop_sheets();
-    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, keep_everything))))
+    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, Training::Allot, keep_everything))))
 }
 
 /// The monthly bulletin: points as given, ranked by points alone.
@@ -282,7 +282,7 @@ fn quarter_keeping<P: Send>(
     keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> Result<PeriodResult<P>, Vec<Problem>> {
     let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
-    Ok(settle(period, rubric, data, scored, warnings, keep))
+    Ok(settle(period, rubric, data, scored, warnings, Training::Allot, keep))
 }
 
 /// The first half of a quarter: every active person's points, KPI and score (in roster
@@ -503,7 +503,8 @@ fn settle_in_year(
 
 /// The second half of a quarter inside a year: settled, keeping only each person's payout.
 fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> SettledPayouts {
-    let settled = settle(q, rubric, data, scored, Vec::new(), |p| (p.position, p.payout));
+    // Training places are not money: a year's report shows none of its quarters'.
+    let settled = settle(q, rubric, data, scored, Vec::new(), Training::Skip, |p| (p.position, p.payout));
     let mut by_position = vec![Decimal::ZERO; data.roster.len()];
     for (position, payout) in settled.people {
         by_position[position] = payout;
@@ -554,7 +555,7 @@ fn year_of_quarters(
         // The quarters' points and KPI (8 bytes a person a quarter) are not needed past here:
         // gone before the year's results are made, the largest list of the run.
         let quarters: Vec<Period> = scores.into_iter().map(|(q, _)| q).collect();
-        let result = settle(period, rubric, data, scored, warnings, keep_everything);
+        let result = settle(period, rubric, data, scored, warnings, Training::Allot, keep_everything);
         let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
         (result, quarters.into_iter().zip(payouts).collect::<Vec<_>>())
     });
@@ -633,12 +634,22 @@ fn listing_order(
     order.into_iter().map(|i| i as usize).collect()
 }
 
+/// Whether `settle` allots the period's training places (SPEC § 4), or leaves them out for a
+/// caller that keeps only payouts (choosing the trainees of half a million people takes a
+/// list of candidates, 8 MB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Training {
+    Allot,
+    Skip,
+}
+
 fn settle<P: Send>(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
     scored: Vec<(usize, Scored)>,
     warnings: Vec<Problem>,
+    allot: Training,
     keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> PeriodResult<P> {
     let person = |i: usize| &data.roster.people[scored[i].0];
@@ -679,7 +690,8 @@ fn settle<P: Send>(
     let standings: Vec<Standing> = order.iter().map(|&i| by_roster[i].clone()).collect();
     drop(by_roster);
     let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
-    let training = awards::training(period, rubric, &standings, &data.events);
+    let training =
+        (allot == Training::Allot).then(|| awards::training(period, rubric, &standings, &data.events)).flatten();
     let mut trained = vec![false; standings.len()];
     for place in training.iter().flat_map(|t| t.cut.taken_places()) {
         trained[place] = true;
