@@ -6,7 +6,7 @@ use crate::model::{Dataset, Period, Roster, Sheets};
 use crate::read::files::{self, Findings};
 use crate::read::{Aliases, Column, Rows, Table};
 use crate::rubric::{self, Rubric};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -216,6 +216,38 @@ impl Workspace {
         let (mut data, mut found) = self.read_base()?;
         let sheets = self.read_sheets(rubric, within, &data.roster, &mut found);
         data.put(sheets);
+        Ok((data, found))
+    }
+
+    /// `read`, a quarter's points and KPI files at a time (`check`): the base files, then each
+    /// quarter of `within` (`None`: each quarter any points or KPI file is for) in turn, its
+    /// sheets handed to `each` with the base data and let go before the next quarter's are
+    /// read — memory grows with people, not months. Every file is read once and the findings
+    /// are `read`'s, but that a folder's own (a month given twice, a folder that cannot be
+    /// read) come again with each quarter: the caller sorts and dedups them.
+    pub fn read_by_quarter(
+        &self,
+        rubric: &Rubric,
+        within: Option<&Period>,
+        mut each: impl FnMut(&Period, &Dataset, &Findings),
+    ) -> Result<(Dataset, Findings)> {
+        let (mut data, mut found) = self.read_base()?;
+        let quarters: Vec<Period> = match within {
+            Some(p) => p.quarters(),
+            None => {
+                let mut listed = BTreeSet::new();
+                for folder in ["points", "kpi"] {
+                    listed.extend(self.period_files(folder, &mut found).into_values().flat_map(|p| p.quarters()));
+                }
+                listed.into_iter().collect()
+            }
+        };
+        let roster = data.roster.clone();
+        for quarter in &quarters {
+            data.put(self.read_sheets(rubric, Some(quarter), &roster, &mut found));
+            each(quarter, &data, &found);
+            data.drop_sheets();
+        }
         Ok((data, found))
     }
 

@@ -5,10 +5,9 @@ use super::report::emit;
 use super::{Format, Global};
 use crate::engine;
 use crate::error::{sort, Error, Problem, Result};
-use crate::model::{Period, PeriodKind};
+use crate::model::Period;
 use crate::workspace::Workspace;
 use serde_json::json;
-use std::collections::BTreeSet;
 
 pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
     let workspace = Workspace::find(global.dir.as_deref())?;
@@ -17,22 +16,36 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
         Err(e) => return Err(e),
         Ok(rubric) => {
             let origin = global.rubric.as_ref().map_or(workspace.config.rubric.clone(), |p| p.display().to_string());
-            match workspace.read(&rubric, within.as_ref()) {
+            let data_dir = &workspace.config.data;
+            // The engine's own checks (missing rows under `missing_month`): shown only when no
+            // file has a problem.
+            let mut engine_findings: Vec<std::result::Result<Vec<Problem>, Vec<Problem>>> = Vec::new();
+            let read = match within {
+                Some(month @ Period::Month { .. }) => workspace.read(&rubric, Some(&month)).inspect(|(data, found)| {
+                    if found.problems.is_empty() {
+                        engine_findings.push(Ok(engine::month(&month, &rubric, data, data_dir).warnings));
+                    }
+                }),
+                // A quarter's files at a time, as `year` reads them: a company's whole data
+                // folder is never held at once.
+                _ => workspace.read_by_quarter(&rubric, within.as_ref(), |quarter, data, found| {
+                    if found.problems.is_empty() {
+                        engine_findings.push(engine::quarter_findings(quarter, &rubric, data, data_dir));
+                    }
+                }),
+            };
+            match read {
                 Err(Error::Problems(p)) => (p, Vec::new(), 1),
                 Err(e) => return Err(e),
                 Ok((data, found)) => {
                     let mut problems = found.problems;
                     let mut warnings = found.warnings;
                     if problems.is_empty() {
-                        // The engine's own checks: missing rows under `missing_month`.
-                        for q in quarters_to_check(&data, within.as_ref()) {
-                            match engine::quarter_findings(&q, &rubric, &data, &workspace.config.data) {
+                        for findings in engine_findings {
+                            match findings {
                                 Ok(w) => warnings.extend(w),
                                 Err(p) => problems.extend(p),
                             }
-                        }
-                        if let Some(m @ Period::Month { .. }) = within {
-                            warnings.extend(engine::month(&m, &rubric, &data, &workspace.config.data).warnings);
                         }
                     }
                     warnings.extend(crate::audit::cross_checks(&rubric, &origin, &data, within.as_ref()));
@@ -84,17 +97,5 @@ fn summary(errors: usize, warnings: usize, files: usize) -> String {
     match (errors, warnings) {
         (0, 0) => format!("check: no problems in {files} files"),
         _ => format!("check: {errors} error(s), {warnings} warning(s) in {files} files"),
-    }
-}
-
-/// The quarters whose scores to try: the period's, or every quarter with a points or KPI file.
-fn quarters_to_check(data: &crate::model::Dataset, within: Option<&Period>) -> Vec<Period> {
-    match within {
-        Some(p) if p.kind() == PeriodKind::Month => Vec::new(),
-        Some(p) => p.quarters(),
-        None => {
-            let months = data.points.keys().chain(data.kpi_monthly.keys()).chain(data.kpi_quarterly.keys());
-            months.flat_map(|p| p.quarters()).collect::<BTreeSet<_>>().into_iter().collect()
-        }
     }
 }

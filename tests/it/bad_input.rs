@@ -508,6 +508,29 @@ fn a_year_gives_every_files_problems_at_once_like_a_quarter() {
 }
 
 #[test]
+fn a_folder_problem_is_given_once_by_check() {
+    // `check` reads a quarter's files at a time, listing each folder again for each quarter:
+    // a folder's problem is still said once, and counted once.
+    let ws = Ws::example();
+    ws.write("data/points/2009-5.csv", ws.read(POINTS));
+    let kpi_as_file = Ws::example();
+    std::fs::remove_dir_all(kpi_as_file.path().join("data/kpi")).unwrap();
+    kpi_as_file.write("data/kpi", "not a folder\n");
+    for (ws, said) in [(&ws, "keep one file per period"), (&kpi_as_file, "data/kpi:")] {
+        for args in [&["check"][..], &["check", "2009"], &["--format", "json", "check"]] {
+            let r = ws.run(args);
+            assert_eq!(r.code, 1, "cs-score {args:?}; stderr:\n{}", r.stderr);
+            assert_eq!(r.stdout.lines().filter(|l| l.contains(said)).count(), 1, "cs-score {args:?}:\n{}", r.stdout);
+            let counted = match serde_json::from_str::<serde_json::Value>(&r.stdout) {
+                Ok(json) => json["errors"].as_array().map(Vec::len) == Some(1),
+                Err(_) => r.stdout.contains("check: 1 error(s), 0 warning(s) in "),
+            };
+            assert!(counted, "cs-score {args:?}:\n{}", r.stdout);
+        }
+    }
+}
+
+#[test]
 fn a_folder_problem_is_given_once_by_a_year() {
     // Two files for one month: said once, although the year reads the folder for each quarter.
     let ws = Ws::example();
