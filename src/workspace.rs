@@ -219,18 +219,22 @@ impl Workspace {
         Ok((data, found))
     }
 
-    /// `read`, a quarter's points and KPI files at a time (`check`): the base files, then each
-    /// quarter of `within` (`None`: each quarter any points or KPI file is for) in turn, its
-    /// sheets handed to `each` with the base data and let go before the next quarter's are
-    /// read — memory grows with people, not months. Every file is read once and the findings
-    /// are `read`'s, but that a folder's own (a month given twice, a folder that cannot be
-    /// read) come again with each quarter: the caller sorts and dedups them.
+    /// `read` for a year, a quarter or the whole data folder (`within: None`), a quarter's
+    /// points and KPI files at a time (`check`): the base files, then each quarter (for `None`,
+    /// each quarter any points or KPI file is for) in turn, its sheets handed to `each` with the
+    /// base data and let go before the next quarter's are read, so memory grows with people,
+    /// not months. The data returned is the base data, without sheets. Every file is read once
+    /// and the findings are `read`'s, except that what a folder's listing finds (a month given
+    /// twice, a folder that cannot be read, a file ignored) is found again with each quarter:
+    /// the caller sorts and dedups. A month is read with `read`: its quarter's other files would
+    /// be read too.
     pub fn read_by_quarter(
         &self,
         rubric: &Rubric,
         within: Option<&Period>,
         mut each: impl FnMut(&Period, &Dataset, &Findings),
     ) -> Result<(Dataset, Findings)> {
+        debug_assert!(!matches!(within, Some(Period::Month { .. })), "a month is read with `read`");
         let (mut data, mut found) = self.read_base()?;
         let quarters: Vec<Period> = match within {
             Some(p) => p.quarters(),

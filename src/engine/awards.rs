@@ -108,19 +108,14 @@ fn base(kind: QuotaBase, people: &[Standing], scope: &Scope, candidates: usize, 
 /// Ranked candidates in scope, active at end, not vetoed (and, when `staff_only`, not
 /// management), in ranking order — `people` is already in ranking order.
 fn candidates(people: &[Standing], scope: &Scope, staff_only: bool, rubric: &Rubric) -> Vec<Candidate> {
-    // Room at once: collected from a filter, a list of half a million would grow step by step,
-    // each step a copy into fresh memory.
-    let mut list = Vec::with_capacity(people.len());
-    list.extend(
-        people
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, p.unit, rubric)
-            })
-            .filter_map(|(place, p)| p.rank.map(|rank| Candidate { place, rank })),
-    );
-    list
+    people
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, p.unit, rubric)
+        })
+        .filter_map(|(place, p)| p.rank.map(|rank| Candidate { place, rank }))
+        .collect()
 }
 
 /// The id of the person at a place in the standings.

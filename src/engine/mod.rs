@@ -163,7 +163,7 @@ pub fn run_dropping_sheets(
     }
     let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
     data.drop_sheets();
-    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, Training::Allot, keep_everything))))
+    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, Trainees::Choose, keep_everything))))
 }
 
 /// The monthly bulletin: points as given, ranked by points alone.
@@ -282,7 +282,7 @@ fn quarter_keeping<P: Send>(
     keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> Result<PeriodResult<P>, Vec<Problem>> {
     let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
-    Ok(settle(period, rubric, data, scored, warnings, Training::Allot, keep))
+    Ok(settle(period, rubric, data, scored, warnings, Trainees::Choose, keep))
 }
 
 /// The first half of a quarter: every active person's points, KPI and score (in roster
@@ -408,21 +408,23 @@ struct QuarterInYear {
 type PointsAndKpi = (Option<Decimal>, Option<Decimal>);
 
 /// A quarter's points and KPI by roster position, as a year keeps them until its own scores
-/// are made: 8 bytes a person, not the 44 of a `PointsAndKpi` (88 MB of fresh memory over the
-/// four quarters of half a million people, against 16). A quarter's values are rounded to the
+/// are made: 16 bytes a person, not the 40 of a `PointsAndKpi` (80 MB of fresh memory over the
+/// four quarters of half a million people, against 32). A quarter's values are rounded to the
 /// score's places, so each is kept as its mantissa at that scale when that gives it back
-/// exactly (sign and scale too); any other value is kept as it is, aside.
+/// exactly (sign and scale too); any other value is kept as it is, aside. The mantissas are
+/// 64-bit: at the rubric's most places (10) a value up to 900 million fits, so that a rubric
+/// with many places does not send everyone aside, where a person takes several times the room.
 struct QuarterScores {
     decimals: u32,
     /// Points and KPI mantissas; `NONE` for no value (and for people not in the quarter, who
     /// have none), `ASIDE` for values kept in `aside`.
-    compact: Vec<[i32; 2]>,
+    compact: Vec<[i64; 2]>,
     aside: FxHashMap<usize, PointsAndKpi>,
 }
 
 impl QuarterScores {
-    const NONE: i32 = i32::MIN;
-    const ASIDE: i32 = i32::MIN + 1;
+    const NONE: i64 = i64::MIN;
+    const ASIDE: i64 = i64::MIN + 1;
 
     fn new(people: usize, decimals: u32) -> QuarterScores {
         QuarterScores { decimals, compact: vec![[Self::NONE; 2]; people], aside: FxHashMap::default() }
@@ -448,14 +450,14 @@ impl QuarterScores {
 
     /// The value's compact form, when it gives the value back exactly (`Decimal`s equal in
     /// value may still differ in scale or the sign of zero, which reports can show).
-    fn mantissa(&self, value: Option<Decimal>) -> Option<i32> {
+    fn mantissa(&self, value: Option<Decimal>) -> Option<i64> {
         let Some(value) = value else { return Some(Self::NONE) };
-        let m = i32::try_from(value.mantissa()).ok().filter(|&m| m > Self::ASIDE)?;
+        let m = i64::try_from(value.mantissa()).ok().filter(|&m| m > Self::ASIDE)?;
         (self.value(m).map(|v| v.serialize()) == Some(value.serialize())).then_some(m)
     }
 
-    fn value(&self, mantissa: i32) -> Option<Decimal> {
-        (mantissa != Self::NONE).then(|| Decimal::new(i64::from(mantissa), self.decimals))
+    fn value(&self, mantissa: i64) -> Option<Decimal> {
+        (mantissa != Self::NONE).then(|| Decimal::new(mantissa, self.decimals))
     }
 }
 
@@ -504,7 +506,7 @@ fn settle_in_year(
 /// The second half of a quarter inside a year: settled, keeping only each person's payout.
 fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> SettledPayouts {
     // Training places are not money: a year's report shows none of its quarters'.
-    let settled = settle(q, rubric, data, scored, Vec::new(), Training::Skip, |p| (p.position, p.payout));
+    let settled = settle(q, rubric, data, scored, Vec::new(), Trainees::Skip, |p| (p.position, p.payout));
     let mut by_position = vec![Decimal::ZERO; data.roster.len()];
     for (position, payout) in settled.people {
         by_position[position] = payout;
@@ -552,10 +554,10 @@ fn year_of_quarters(
             }
             (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
         }));
-        // The quarters' points and KPI (8 bytes a person a quarter) are not needed past here:
+        // The quarters' points and KPI (16 bytes a person a quarter) are not needed past here:
         // gone before the year's results are made, the largest list of the run.
         let quarters: Vec<Period> = scores.into_iter().map(|(q, _)| q).collect();
-        let result = settle(period, rubric, data, scored, warnings, Training::Allot, keep_everything);
+        let result = settle(period, rubric, data, scored, warnings, Trainees::Choose, keep_everything);
         let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
         (result, quarters.into_iter().zip(payouts).collect::<Vec<_>>())
     });
@@ -634,12 +636,12 @@ fn listing_order(
     order.into_iter().map(|i| i as usize).collect()
 }
 
-/// Whether `settle` allots the period's training places (SPEC § 4), or leaves them out for a
-/// caller that keeps only payouts (choosing the trainees of half a million people takes a
-/// list of candidates, 8 MB).
+/// Whether `settle` chooses the period's trainees (SPEC § 4), or leaves them out for a caller
+/// that keeps only payouts (choosing among half a million people takes a list of candidates,
+/// 8 MB, and a quota cut).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Training {
-    Allot,
+enum Trainees {
+    Choose,
     Skip,
 }
 
@@ -649,7 +651,7 @@ fn settle<P: Send>(
     data: &Dataset,
     scored: Vec<(usize, Scored)>,
     warnings: Vec<Problem>,
-    allot: Training,
+    trainees: Trainees,
     keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> PeriodResult<P> {
     let person = |i: usize| &data.roster.people[scored[i].0];
@@ -691,7 +693,7 @@ fn settle<P: Send>(
     drop(by_roster);
     let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
     let training =
-        (allot == Training::Allot).then(|| awards::training(period, rubric, &standings, &data.events)).flatten();
+        (trainees == Trainees::Choose).then(|| awards::training(period, rubric, &standings, &data.events)).flatten();
     let mut trained = vec![false; standings.len()];
     for place in training.iter().flat_map(|t| t.cut.taken_places()) {
         trained[place] = true;

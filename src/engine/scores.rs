@@ -323,7 +323,8 @@ pub fn quarter(
 }
 
 /// A person's annual scores from their quarterly ones (SPEC § 4 "Year").
-/// `quarters` holds each quarter the person was in: its period, points and KPI.
+/// `quarters` holds the year's quarters with the person's points and KPI in each (none in a
+/// quarter they were not in, or had no values for).
 pub fn year(quarters: &[(Period, Option<Decimal>, Option<Decimal>)], rubric: &Rubric, trail: bool) -> Scored {
     let decimals = rubric.score.decimals;
     let mut inputs = Vec::new();
