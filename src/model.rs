@@ -247,12 +247,50 @@ impl Person {
     }
 }
 
-/// Each id's position on a roster. The table holds positions only, 4 bytes a person, and
-/// compares a candidate by its person's id on the roster: a copy of each id beside a `usize`
-/// took 24 bytes a slot, 25 MB of fresh memory for half a million people. Fx, not SipHash: ids
-/// come from the workspace's own files, and a year of a large company looks up millions.
-#[derive(Debug, Clone, Default)]
-pub struct IdIndex(hashbrown::HashTable<u32>);
+/// Each id's position on a roster.
+///
+/// Rosters are nearly always kept in id order, with ids of digits only: while that holds, the
+/// index is those ids as numbers (`id_key`), ascending, found by binary search in one list of
+/// 8 bytes a person. Such a roster can hold no duplicate, so reading one takes no hashing, and
+/// a sheet's rows are matched against neighbouring numbers rather than ids scattered in memory.
+/// The first id that breaks the order (or is not digits only) turns the index into a hash table
+/// of positions, 4 bytes a slot, that compares a candidate by its person's id on the roster (a
+/// copy of each id beside a `usize` took 24 bytes a slot, 25 MB of fresh memory for half a
+/// million people). Fx, not SipHash: ids come from the workspace's own files, and a year of a
+/// large company looks up millions.
+#[derive(Debug, Clone)]
+pub enum IdIndex {
+    /// The `id_key` of every id so far, strictly ascending: an id's position is its place here.
+    Ascending(Vec<u64>),
+    Hashed(hashbrown::HashTable<u32>),
+}
+
+impl Default for IdIndex {
+    fn default() -> Self {
+        IdIndex::Ascending(Vec::new())
+    }
+}
+
+/// An id of digits only, at most 16 of them, as one number: its length above its value, so
+/// that `0129750` and `129750` differ. `None` for any other id.
+#[inline]
+pub fn id_key(id: &str) -> Option<u64> {
+    let digits = id.as_bytes();
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    // One pass (a sheet's every row asks): each byte checked as it is added.
+    let mut value = 0u64;
+    for &byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+    }
+    // 16 digits are below 10^16 < 2^54: the length (at most 16) fits above bit 56.
+    Some((digits.len() as u64) << 56 | value)
+}
 
 impl IdIndex {
     fn hash(id: &str) -> u64 {
@@ -262,32 +300,74 @@ impl IdIndex {
 
     /// Room for `more` people of `people` (the roster the positions point into).
     pub fn reserve(&mut self, more: usize, people: &[Arc<Person>]) {
-        self.0.reserve(more, |&p| Self::hash(&people[p as usize].id));
+        match self {
+            IdIndex::Ascending(keys) => keys.reserve(more),
+            IdIndex::Hashed(table) => table.reserve(more, |&p| Self::hash(&people[p as usize].id)),
+        }
     }
 
+    /// Empties the index, keeping its room (a file read again as GB18030 starts over).
     pub fn clear(&mut self) {
-        self.0.clear();
+        match self {
+            IdIndex::Ascending(keys) => keys.clear(),
+            IdIndex::Hashed(table) => *self = IdIndex::Ascending(Vec::with_capacity(table.capacity())),
+        }
+    }
+
+    /// The ids in ascending order as numbers, while the index is that list.
+    pub fn keys(&self) -> Option<&[u64]> {
+        match self {
+            IdIndex::Ascending(keys) => Some(keys),
+            IdIndex::Hashed(_) => None,
+        }
     }
 
     /// The position of `id` among `people`.
     pub fn find(&self, id: &str, people: &[Arc<Person>]) -> Option<usize> {
-        self.0.find(Self::hash(id), |&p| *people[p as usize].id == *id).map(|&p| p as usize)
+        match self {
+            IdIndex::Ascending(keys) => keys.binary_search(&id_key(id)?).ok(),
+            IdIndex::Hashed(table) => {
+                table.find(Self::hash(id), |&p| *people[p as usize].id == *id).map(|&p| p as usize)
+            }
+        }
     }
 
     /// Records `id` at `position`, the place the person will take in `people` (not yet there:
-    /// the caller adds them once the id is accepted); or, when `people` has the id already, the
-    /// position it has.
+    /// the caller adds them once the id is accepted, so `people` holds the positions before
+    /// it); or, when `people` has the id already, the position it has.
     pub fn insert(&mut self, id: &str, position: usize, people: &[Arc<Person>]) -> Result<(), usize> {
+        if let IdIndex::Ascending(keys) = self {
+            let next = id_key(id).filter(|&k| keys.last().is_none_or(|&last| last < k));
+            match next {
+                Some(key) if position == keys.len() => {
+                    keys.push(key);
+                    return Ok(());
+                }
+                // Out of order, or not digits only: from here on, a hash table of everyone so far.
+                _ => *self = Self::hashed(&people[..keys.len()], keys.capacity()),
+            }
+        }
+        let IdIndex::Hashed(table) = self else { unreachable!("made a hash table above") };
         // A roster of four billion people is a file of some 200 GB: positions fit in 32 bits.
         let position = u32::try_from(position).expect("fewer than 4 billion people on a roster");
         let same = |&p: &u32| *people[p as usize].id == *id;
-        match self.0.entry(Self::hash(id), same, |&p| Self::hash(&people[p as usize].id)) {
+        match table.entry(Self::hash(id), same, |&p| Self::hash(&people[p as usize].id)) {
             hashbrown::hash_table::Entry::Occupied(first) => Err(*first.get() as usize),
             hashbrown::hash_table::Entry::Vacant(slot) => {
                 slot.insert(position);
                 Ok(())
             }
         }
+    }
+
+    /// A hash table of `people` (whose ids are distinct), with room for `room` in all.
+    fn hashed(people: &[Arc<Person>], room: usize) -> IdIndex {
+        let hash = |&p: &u32| Self::hash(&people[p as usize].id);
+        let mut table = hashbrown::HashTable::with_capacity(room.max(people.len()));
+        for position in 0..people.len() as u32 {
+            table.insert_unique(Self::hash(&people[position as usize].id), position, hash);
+        }
+        IdIndex::Hashed(table)
     }
 }
 
@@ -343,6 +423,22 @@ impl Roster {
     /// A person's position on the roster.
     pub fn position(&self, id: &str) -> Option<usize> {
         self.index.find(id, &self.people)
+    }
+
+    /// `position`, tried first at `guess` and the few people after it: sheets mostly list
+    /// people in the roster's order, skipping the few who have no row, and a comparison with
+    /// the next person is cheaper than a lookup among half a million.
+    pub fn position_near(&self, id: &str, guess: usize) -> Option<usize> {
+        let near = guess.min(self.len())..(guess + 4).min(self.len());
+        let skipped = match self.index.keys() {
+            // A roster of ids in order, digits only: neighbouring numbers, not scattered ids.
+            Some(keys) => {
+                let key = id_key(id)?;
+                keys[near].iter().position(|&k| k == key)
+            }
+            None => self.people[near].iter().position(|p| *p.id == *id),
+        };
+        skipped.map(|s| guess + s).or_else(|| self.position(id))
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -520,31 +616,71 @@ mod tests {
     proptest::proptest! {
         /// The index finds each id where it was put, grown from nothing one person at a time
         /// (every growth rehashes through the roster), gives a repeated id's first position,
-        /// and finds no id that is not there.
+        /// and finds no id that is not there; and so does `Roster::position_near` from any
+        /// guess. The ids come in order (the list of numbers, and where it turns into a hash
+        /// table part way) or not, with ids of digits only or not, short or too long for a
+        /// number.
         #[test]
-        fn the_id_index_finds_every_id_at_its_first_position(ids in proptest::collection::vec(0u32..300, 0..400)) {
+        fn the_id_index_finds_every_id_at_its_first_position(
+            numbers in proptest::collection::vec(0u32..300, 0..400),
+            sorted in proptest::prelude::any::<bool>(),
+            odd in proptest::collection::vec((0usize..400, 0u8..3), 0..3),
+        ) {
             let person = |id: &str| Arc::new(Person {
                 id: id.into(), name: "".into(), unit: "".into(), post: "".into(), joined: None, left: None,
                 source: Source { file: "roster.csv".into(), line: 2 },
             });
+            let mut numbers = numbers;
+            if sorted {
+                numbers.sort_unstable();
+            }
+            let mut ids: Vec<String> = numbers.iter().map(|i| format!("{i:04}")).collect();
+            // An id the list of numbers cannot hold, somewhere: not digits, 17 digits, or a
+            // shorter one (`012` comes after `0299` as a number, before it as text).
+            for &(at, kind) in &odd {
+                let id = ["A12".to_string(), "1".repeat(17), "012".to_string()][usize::from(kind)].clone();
+                ids.insert(at.min(ids.len()), id);
+            }
             let (mut people, mut index) = (Vec::new(), IdIndex::default());
             let mut first = std::collections::HashMap::new();
-            for id in ids.iter().map(|i| format!("{i:04}")) {
-                let got = index.insert(&id, people.len(), &people);
-                match first.get(&id) {
+            for id in &ids {
+                let got = index.insert(id, people.len(), &people);
+                match first.get(id) {
                     Some(&position) => proptest::prop_assert_eq!(got, Err(position)),
                     None => {
                         proptest::prop_assert_eq!(got, Ok(()));
                         first.insert(id.clone(), people.len());
-                        people.push(person(&id));
+                        people.push(person(id));
                     }
                 }
             }
-            for i in 0..300u32 {
-                let id = format!("{i:04}");
-                proptest::prop_assert_eq!(index.find(&id, &people), first.get(&id).copied());
+            // Ids in strictly ascending order, digits only, stay a list of numbers.
+            let ascending = ids.windows(2).all(|w| id_key(&w[0]) < id_key(&w[1])) && ids.iter().all(|id| id_key(id).is_some());
+            proptest::prop_assert_eq!(index.keys().is_some(), ascending);
+            let roster = Roster::with_index(people.clone(), index.clone());
+            let mut wanted: Vec<String> = (0..300u32).map(|i| format!("{i:04}")).collect();
+            wanted.extend(["00001", "A12", "012", "12", "", "0"].map(String::from));
+            wanted.push("1".repeat(17));
+            for id in &wanted {
+                let expected = first.get(id).copied();
+                proptest::prop_assert_eq!(index.find(id, &people), expected, "id {}", id);
+                for guess in [0, 1, people.len() / 2, people.len().saturating_sub(2), people.len(), people.len() + 3] {
+                    proptest::prop_assert_eq!(roster.position_near(id, guess), expected, "id {} guess {}", id, guess);
+                }
             }
-            proptest::prop_assert_eq!(index.find("00001", &people), None);
+        }
+
+        /// An id's number is one to one with the ids it is given for (digits only, at most 16),
+        /// and orders them by length, then by value.
+        #[test]
+        fn an_id_key_tells_ids_apart_and_orders_them(a in "[0-9]{0,18}|[0-9A]{1,3}", b in "[0-9]{0,18}|[0-9A]{1,3}") {
+            let number = |id: &str| (!id.is_empty() && id.len() <= 16 && id.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| (id.len(), id.parse::<u64>().unwrap()));
+            proptest::prop_assert_eq!(id_key(&a).is_some(), number(&a).is_some());
+            if let (Some(ka), Some(kb)) = (id_key(&a), id_key(&b)) {
+                proptest::prop_assert_eq!(ka == kb, a == b);
+                proptest::prop_assert_eq!(ka.cmp(&kb), number(&a).cmp(&number(&b)));
+            }
         }
 
         /// Being active in a period by months is being active by its first and last days, for

@@ -328,12 +328,7 @@ fn roster_id_of(
         written = found.check(values::id(cell).map_err(|m| table.problem(row, "id", m)))?;
         &written
     };
-    // Sheets skip the few people who have no row: look a little further on before hashing.
-    let ahead = roster.people.get(guess..(guess + 4).min(roster.len())).unwrap_or_default();
-    if let Some(skipped) = ahead.iter().position(|p| *p.id == *id) {
-        return Some(guess + skipped);
-    }
-    if let Some(position) = roster.position(id) {
+    if let Some(position) = roster.position_near(id, guess) {
         return Some(position);
     }
     let stripped = id.trim_start_matches('0');
