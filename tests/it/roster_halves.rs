@@ -3,7 +3,8 @@
 //! each with the line of their row, found by the same ids, and the same problems and warnings.
 //! The generated files mix what the halves must hand back to one pass (quotes, a lone carriage
 //! return, a GBK byte, duplicate ids, bad dates, blank names) with clean files, which the
-//! halves read themselves; BOM, CRLF and blank lines are drawn for both.
+//! halves read themselves; BOM, CRLF and blank lines are drawn for both, and ids in order
+//! (zero-padded or not) or in reverse.
 
 use cs_score::read::files::{self, Findings};
 use cs_score::read::Aliases;
@@ -79,7 +80,18 @@ fn oddities() -> impl Strategy<Value = Oddities> {
     )
 }
 
-fn roster_file(rows: &[RowSpec], odd: Oddities, at: usize) -> Vec<u8> {
+/// Row k's id among `rows`: in the file's order zero-padded (as rosters are kept: the index is
+/// then a list of numbers), unpadded (`9` before `10`: ascending as numbers, not as text), or
+/// in reverse (the index is a hash table from the first row on).
+fn id_of(k: usize, rows: usize, style: u8) -> String {
+    match style {
+        0 => format!("{k:05}"),
+        1 => format!("{k}"),
+        _ => format!("{:05}", rows - k),
+    }
+}
+
+fn roster_file(rows: &[RowSpec], odd: Oddities, at: usize, style: u8) -> Vec<u8> {
     let end = if odd.crlf { "\r\n" } else { "\n" };
     let mut text = String::new();
     if odd.bom {
@@ -95,7 +107,7 @@ fn roster_file(rows: &[RowSpec], odd: Oddities, at: usize) -> Vec<u8> {
     // the middle row, where the halves would be cut.
     let odd_row = if at % 2 == 0 { rows.len() / 2 } else { at % rows.len() };
     for (i, r) in rows.iter().enumerate() {
-        let id = format!("{:05}", r.again.map_or(i, |k| k % rows.len()));
+        let id = id_of(r.again.map_or(i, |k| k % rows.len()), rows.len(), style);
         let name = if i == odd_row && odd.quote {
             // A quoted name across lines, longer than the rest of the file: the middle byte
             // falls in it.
@@ -138,8 +150,9 @@ proptest! {
         rows in proptest::collection::vec(row_spec(), 1..120),
         odd in oddities(),
         at in 0usize..1000,
+        style in 0u8..3,
     ) {
-        let bytes = roster_file(&rows, odd, at);
+        let bytes = roster_file(&rows, odd, at, style);
         let aliases = Aliases::new();
         let read = |halves_from: usize| {
             let mut found = Findings::default();
@@ -148,9 +161,13 @@ proptest! {
         };
         let ((halves, in_halves), (one_pass, in_one_pass)) = (read(0), read(usize::MAX));
         prop_assert_eq!(&halves.people, &one_pass.people);
-        for i in 0..rows.len() {
-            let id = format!("{i:05}");
+        for i in 0..=rows.len() {
+            let id = id_of(i, rows.len(), style);
             prop_assert_eq!(halves.position(&id), one_pass.position(&id), "id {}", id);
+        }
+        // And each is found where it is (a roster's ids are distinct: a repeated one is a problem).
+        for (k, person) in halves.people.iter().enumerate() {
+            prop_assert_eq!(halves.position(&person.id), Some(k), "id {}", person.id);
         }
         prop_assert_eq!(in_halves.problems, in_one_pass.problems);
         prop_assert_eq!(in_halves.warnings, in_one_pass.warnings);
