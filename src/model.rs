@@ -249,9 +249,10 @@ impl Person {
 
 /// Each id's position on a roster.
 ///
-/// Rosters are nearly always kept in id order, with ids of digits only: while that holds, the
-/// index is those ids as numbers (`id_key`), ascending, found by binary search in one list of
-/// 8 bytes a person. Such a roster can hold no duplicate, so reading one takes no hashing, and
+/// Rosters are nearly always kept in id order, with ids of digits only: while each id is
+/// greater than the one before as a number (by length, then value: `9` before `10`, unlike the
+/// text order of `Roster::id_order`), the index is those numbers (`id_key`), ascending, found by
+/// binary search in one list of 8 bytes a person. Such a roster can hold no duplicate, so reading one takes no hashing, and
 /// a sheet's rows are matched against neighbouring numbers rather than ids scattered in memory.
 /// The first id that breaks the order (or is not digits only) turns the index into a hash table
 /// of positions, 4 bytes a slot, that compares a candidate by its person's id on the roster (a
@@ -306,7 +307,8 @@ impl IdIndex {
         }
     }
 
-    /// Empties the index, keeping its room (a file read again as GB18030 starts over).
+    /// Empties the index, with room for as many ids as it had (a file read again as GB18030
+    /// starts over).
     pub fn clear(&mut self) {
         match self {
             IdIndex::Ascending(keys) => keys.clear(),
@@ -343,7 +345,9 @@ impl IdIndex {
                     keys.push(key);
                     return Ok(());
                 }
-                // Out of order, or not digits only: from here on, a hash table of everyone so far.
+                // Out of order, or not digits only (or a position other than the next, which the
+                // callers never give: they insert each person in turn): from here on, a hash
+                // table of everyone so far.
                 _ => *self = Self::hashed(&people[..keys.len()], keys.capacity()),
             }
         }
@@ -363,7 +367,7 @@ impl IdIndex {
     /// A hash table of `people` (whose ids are distinct), with room for `room` in all.
     fn hashed(people: &[Arc<Person>], room: usize) -> IdIndex {
         let hash = |&p: &u32| Self::hash(&people[p as usize].id);
-        let mut table = hashbrown::HashTable::with_capacity(room.max(people.len()));
+        let mut table = hashbrown::HashTable::with_capacity(room);
         for position in 0..people.len() as u32 {
             table.insert_unique(Self::hash(&people[position as usize].id), position, hash);
         }

@@ -121,8 +121,10 @@ impl<'a> RosterRows<'a> {
     /// Room for a roster file of `bytes` at once: a list and an index of half a million grown
     /// by doubling are built again, into fresh memory, at each step. Rows of 48 bytes are
     /// guessed (an id, a name, a unit, a post, two dates): a roster of shorter rows grows once
-    /// or twice more; a more generous guess would double the index, whose room is written all
-    /// over as it fills (30 bytes a row took 29 MB more for half a million people).
+    /// or twice more. The room is taken for the index as a list of numbers (8 bytes a person,
+    /// unused room never touched); should the ids turn out of order, the hash table made then
+    /// gets as much (a more generous guess would double that table, whose room is written all
+    /// over as it fills: 30 bytes a row took 29 MB more for half a million people).
     pub fn reserve_for(&mut self, bytes: u64) {
         let people = usize::try_from(bytes / 48).unwrap_or(usize::MAX).min(MOST_PEOPLE_RESERVED);
         self.people.reserve(people);
@@ -305,9 +307,8 @@ fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Optio
     Some(Roster::with_index(people, index))
 }
 
-/// The roster position of a row's id (with a hint when leading zeros were lost). `guess` and
-/// the few people after it are tried first: sheets mostly list people in the roster's order,
-/// and a comparison with the next person is cheaper than a lookup among half a million.
+/// The roster position of a row's id (with a hint when leading zeros were lost), tried first
+/// at `guess` (see `Roster::position_near`).
 fn roster_id(table: &Table, row: &Row, roster: &Roster, guess: usize, found: &mut Findings) -> Option<usize> {
     roster_id_of(table, row, table.cell(row, "id"), roster, guess, found)
 }
