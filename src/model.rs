@@ -252,13 +252,13 @@ impl Person {
 /// Rosters are nearly always kept in id order, with ids of digits only: while each id is
 /// greater than the one before as a number (by length, then value: `9` before `10`, unlike the
 /// text order of `Roster::id_order`), the index is those numbers (`id_key`), ascending, found by
-/// binary search in one list of 8 bytes a person. Such a roster can hold no duplicate, so reading one takes no hashing, and
-/// a sheet's rows are matched against neighbouring numbers rather than ids scattered in memory.
-/// The first id that breaks the order (or is not digits only) turns the index into a hash table
-/// of positions, 4 bytes a slot, that compares a candidate by its person's id on the roster (a
-/// copy of each id beside a `usize` took 24 bytes a slot, 25 MB of fresh memory for half a
-/// million people). Fx, not SipHash: ids come from the workspace's own files, and a year of a
-/// large company looks up millions.
+/// binary search in one list of 8 bytes a person. Such a roster can hold no duplicate, so
+/// reading one takes no hashing, and a sheet's rows are matched against neighbouring numbers
+/// rather than ids scattered in memory. The first id that breaks the order (or is not digits
+/// only) turns the index into a hash table of positions, 4 bytes a slot, that compares a
+/// candidate by its person's id on the roster (a copy of each id beside a `usize` took 24 bytes
+/// a slot, 25 MB of fresh memory for half a million people). Fx, not SipHash: ids come from the
+/// workspace's own files, and a year of a large company looks up millions.
 #[derive(Debug, Clone)]
 pub enum IdIndex {
     /// The `id_key` of every id so far, strictly ascending: an id's position is its place here.
@@ -659,7 +659,8 @@ mod tests {
                 }
             }
             // Ids in strictly ascending order, digits only, stay a list of numbers.
-            let ascending = ids.windows(2).all(|w| id_key(&w[0]) < id_key(&w[1])) && ids.iter().all(|id| id_key(id).is_some());
+            let ascending = ids.iter().all(|id| id_key(id).is_some())
+                && ids.windows(2).all(|w| id_key(&w[0]) < id_key(&w[1]));
             proptest::prop_assert_eq!(index.keys().is_some(), ascending);
             let roster = Roster::with_index(people.clone(), index.clone());
             let mut wanted: Vec<String> = (0..300u32).map(|i| format!("{i:04}")).collect();
