@@ -3,7 +3,7 @@
 
 use crate::error::Problem;
 use crate::model::{
-    mantissa_at, round_half_up, rounded_ratio, Dataset, KpiValue, MonthPoints, Period, Person, Sheet, Source,
+    mantissa_at, round_half_up, rounded_ratio, Dataset, KpiValue, MonthPoints, Period, Person, Sheet, SheetRow, Source,
 };
 use crate::rubric::{AnnualPoints, MissingMonth, Rubric, TieKey};
 use rust_decimal::Decimal;
@@ -155,12 +155,11 @@ impl<'a> QuarterSheets<'a> {
 /// Collects one person's values of a measure from the sheets, applying `missing_month` to
 /// the periods in which they were active but had no row; with `inputs`, records each.
 #[allow(clippy::too_many_arguments)]
-fn collect<T>(
+fn collect<T: SheetRow>(
     person: &Person,
     position: usize,
     sheets: &[QuarterSheet<'_, T>],
     measure: Measure,
-    value_of: impl Fn(&T) -> (Decimal, u32),
     rubric: &Rubric,
     mut inputs: Option<&mut Vec<Input>>,
     notes: &mut Notes,
@@ -169,10 +168,10 @@ fn collect<T>(
     for (period, file, rows) in sheets {
         match rows.map(|r| r.get(position)) {
             Some(Some(row)) => {
-                let (value, line) = value_of(row);
+                let (value, line) = row.parts();
                 values.push(value);
                 if let Some(inputs) = inputs.as_deref_mut() {
-                    let origin = Some(Source { file: file.clone(), line: line.into() });
+                    let origin = Some(Source { file: file.clone(), line: line.get().into() });
                     inputs.push(Input { measure, period: *period, value: Some(value), origin, missing: false });
                 }
             }
@@ -313,10 +312,9 @@ pub fn quarter(
     let decimals = rubric.score.decimals;
     let mut inputs = Vec::new();
     let record = trail.then_some(&mut inputs);
-    let points =
-        collect(person, position, &sheets.points, Measure::Points, |v| (v.points, v.line.get()), rubric, record, notes);
+    let points = collect(person, position, &sheets.points, Measure::Points, rubric, record, notes);
     let record = trail.then_some(&mut inputs);
-    let kpis = collect(person, position, &sheets.kpi, Measure::Kpi, |v| (v.kpi, v.line.get()), rubric, record, notes);
+    let kpis = collect(person, position, &sheets.kpi, Measure::Kpi, rubric, record, notes);
     let points = aggregate(points.as_slice(), false, decimals, trail);
     let kpi = aggregate(kpis.as_slice(), false, decimals, trail);
     combine(points, kpi, inputs, rubric, trail)

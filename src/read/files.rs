@@ -4,8 +4,8 @@
 use super::{values, Column, Row, Rows, Table};
 use crate::error::Problem;
 use crate::model::{
-    CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Source,
-    VetoRow,
+    CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Sheet,
+    SheetRow, Source, VetoRow,
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
@@ -363,20 +363,19 @@ fn check_name(table: &Table, row: &Row, name: &str, person: &Person, found: &mut
     }
 }
 
-/// Rejects a second row for the same person in one sheet; `seen` holds each roster
-/// position's first line (0: none yet).
-fn first_row(
+/// Rejects a second row for the same person in one sheet; the sheet's slot holds the line of
+/// the person's first row.
+fn first_row<T: SheetRow>(
     table: &Table,
     row: &Row,
     person: &Person,
     position: usize,
-    seen: &mut [u32],
+    sheet: &mut Sheet<T>,
     found: &mut Findings,
 ) -> bool {
-    match std::mem::replace(&mut seen[position], line(row).get()) {
-        0 => true,
-        first => {
-            seen[position] = first;
+    match sheet.claim(position, line(row)) {
+        Ok(()) => true,
+        Err(first) => {
             found.problems.push(table.problem(
                 row,
                 "id",
@@ -422,8 +421,6 @@ fn out_of_range(table: &Table, row: &Row, column: &str, value: Decimal, max: Dec
 /// Finds the person of each row of a one-row-per-person sheet (points, KPI).
 struct PersonRows<'r> {
     roster: &'r Roster,
-    /// Each roster position's first line in this sheet (0: none yet).
-    seen: Vec<u32>,
     /// The position after the last row's person: the likely one.
     next: usize,
     /// The `id` and `name` columns, looked up once per sheet rather than once per row.
@@ -433,23 +430,29 @@ struct PersonRows<'r> {
 
 impl<'r> PersonRows<'r> {
     fn new(roster: &'r Roster) -> PersonRows<'r> {
-        PersonRows { roster, seen: Vec::new(), next: 0, id: None, name: None }
+        PersonRows { roster, next: 0, id: None, name: None }
     }
 
     fn start(&mut self, table: &Table) {
-        self.seen = vec![0; self.roster.len()];
         self.next = 0;
         (self.id, self.name) = (table.index("id"), table.index("name"));
     }
 
     /// The row's roster position and person when the id is on the roster and the person has
-    /// no earlier row, with the name checked against the roster.
-    fn row(&mut self, table: &Table, row: &Row, found: &mut Findings) -> Option<(usize, &'r Person)> {
+    /// no earlier row in `sheet` (the row is claimed there), with the name checked against the
+    /// roster.
+    fn row<T: SheetRow>(
+        &mut self,
+        table: &Table,
+        row: &Row,
+        sheet: &mut Sheet<T>,
+        found: &mut Findings,
+    ) -> Option<(usize, &'r Person)> {
         let cell = |index: Option<usize>| index.map_or("", |i| Table::cell_at(row, i));
         let position = roster_id_of(table, row, cell(self.id), self.roster, self.next, found)?;
         self.next = position + 1;
         let person: &Person = &self.roster.people[position];
-        first_row(table, row, person, position, &mut self.seen, found).then(|| {
+        first_row(table, row, person, position, sheet, found).then(|| {
             check_name(table, row, cell(self.name), person, found);
             (position, person)
         })
@@ -571,7 +574,7 @@ impl super::Rows for PointsRows<'_> {
             return;
         }
         let (rubric, found) = (self.rubric, &mut *self.found);
-        let Some((position, person)) = self.people.row(table, row, found) else {
+        let Some((position, person)) = self.people.row(table, row, &mut self.sheet, found) else {
             return;
         };
         let problems_before = found.problems.len();
@@ -819,7 +822,7 @@ impl super::Rows for KpiRows<'_> {
 
     fn row(&mut self, table: &Table, row: &Row) {
         let found = &mut *self.found;
-        let Some((position, _)) = self.people.row(table, row, found) else {
+        let Some((position, _)) = self.people.row(table, row, &mut self.sheet, found) else {
             return;
         };
         let cell = self.kpi.map_or("", |i| Table::cell_at(row, i));
