@@ -163,7 +163,7 @@ pub fn run_dropping_sheets(
     }
     let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
     data.drop_sheets();
-    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, Trainees::Choose, keep_everything))))
+    Ok(Report::Period(Box::new(settle(period, rubric, data, scored, warnings, keep_everything))))
 }
 
 /// The monthly bulletin: points as given, ranked by points alone.
@@ -282,7 +282,7 @@ fn quarter_keeping<P: Send>(
     keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> Result<PeriodResult<P>, Vec<Problem>> {
     let (scored, warnings) = score_quarter(period, rubric, data, data_dir, trail)?;
-    Ok(settle(period, rubric, data, scored, warnings, Trainees::Choose, keep))
+    Ok(settle(period, rubric, data, scored, warnings, keep))
 }
 
 /// The first half of a quarter: every active person's points, KPI and score (in roster
@@ -503,15 +503,24 @@ fn settle_in_year(
     QuarterInYear { period: *q, warnings, scores, payouts }
 }
 
-/// The second half of a quarter inside a year: settled, keeping only each person's payout.
+/// The second half of a quarter inside a year: each person's payout, as `settle` pays it
+/// (the same listing, rules, city awards and netting), and nothing else. Only people with a
+/// district line are visited, a third of a company's quarter, and no result is made for
+/// anyone: the district never pays a city line (`awards::net`), so the rest are paid nothing.
+/// Training places are not money, and a year's report shows none of
+/// its quarters': they are not chosen (that takes a list of candidates, 8 MB, and a quota
+/// cut among half a million people).
 fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> SettledPayouts {
-    // Training places are not money: a year's report shows none of its quarters'.
-    let settled = settle(q, rubric, data, scored, Vec::new(), Trainees::Skip, |p| (p.position, p.payout));
+    let (listing, _, mut lines) = Listing::new(q, rubric, data, &scored);
     let mut by_position = vec![Decimal::ZERO; data.roster.len()];
-    for (position, payout) in settled.people {
+    let mut total = Decimal::ZERO;
+    for (place, lines) in lines.iter_mut().enumerate().filter(|(_, lines)| !lines.is_empty()) {
+        let position = scored[listing.order[place]].0;
+        let (_, payout) = listing.pay(position, std::mem::take(lines), rubric);
         by_position[position] = payout;
+        total += payout;
     }
-    SettledPayouts { total: settled.total_payout, by_position }
+    SettledPayouts { total, by_position }
 }
 
 /// The year from its quarters: annual scores, ranking, year rules and grades; the last
@@ -557,7 +566,7 @@ fn year_of_quarters(
         // The quarters' points and KPI (16 bytes a person a quarter) are not needed past here:
         // gone before the year's results are made, the largest list of the run.
         let quarters: Vec<Period> = scores.into_iter().map(|(q, _)| q).collect();
-        let result = settle(period, rubric, data, scored, warnings, Trainees::Choose, keep_everything);
+        let result = settle(period, rubric, data, scored, warnings, keep_everything);
         let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
         (result, quarters.into_iter().zip(payouts).collect::<Vec<_>>())
     });
@@ -636,64 +645,91 @@ fn listing_order(
     order.into_iter().map(|i| i as usize).collect()
 }
 
-/// Whether `settle` chooses the period's trainees (SPEC § 4), or leaves them out for a caller
-/// that keeps only payouts (choosing among half a million people takes a list of candidates,
-/// 8 MB, and a quota cut).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Trainees {
-    Choose,
-    Skip,
+/// What settling a period works out before settling each person: the listing order, each
+/// place's standing, who is vetoed, and the city awards by person. `Listing::new` hands over
+/// beside it the period's rule outcomes and each place's district lines, for the settling to
+/// fill in and use up.
+struct Listing<'a> {
+    /// Indices into the scored list, in listing order.
+    order: Vec<usize>,
+    /// Each place's standing.
+    standings: Vec<Standing<'a>>,
+    vetoes: FxHashMap<usize, &'a VetoRow>,
+    city: FxHashMap<usize, Vec<&'a CityAwardRow>>,
 }
 
+impl<'a> Listing<'a> {
+    /// The listing of `scored` (ranks, vetoes, standings), and the period's rules fired on it.
+    fn new(
+        period: &Period,
+        rubric: &Rubric,
+        data: &'a Dataset,
+        scored: &[(usize, Scored)],
+    ) -> (Listing<'a>, Vec<RuleOutcome>, Vec<Vec<AwardLine>>) {
+        let person = |i: usize| &data.roster.people[scored[i].0];
+        let scores::Ranking { ranks, order: ranked } = scores::ranking(scored, |(_, s)| s, &rubric.tie_break);
+        let order = listing_order(scored, &ranks, ranked, data.roster.id_order());
+        // The earliest veto that applies to each person (then by reason), whatever the row order;
+        // vetoes and city awards are few, people many: look people up by roster position.
+        let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();
+        for v in data.vetoes.iter().filter(|v| period.contains(&v.period)) {
+            let Some(position) = data.roster.position(&v.id) else { continue };
+            let earlier = |old: &&VetoRow| (v.period, &v.reason) < (old.period, &old.reason);
+            if vetoes.get(&position).is_none_or(earlier) {
+                vetoes.insert(position, v);
+            }
+        }
+        // The period's city awards by person.
+        let mut city: FxHashMap<usize, Vec<&CityAwardRow>> = FxHashMap::default();
+        for row in data.city_awards.iter().filter(|r| awards::in_period(period, &r.period)) {
+            if let Some(position) = data.roster.position(&row.id) {
+                city.entry(position).or_default().push(row);
+            }
+        }
+        // Made in roster order, where people lie one after another in memory, then put in
+        // listing order: reading each person in listing order would jump all over memory.
+        let by_roster: Vec<Standing> = (0..scored.len())
+            .map(|i| {
+                let p = person(i);
+                Standing {
+                    person: p,
+                    unit: &p.unit,
+                    management: rubric.is_management(&p.post),
+                    active_at_end: p.active_at_end(period),
+                    vetoed: vetoes.contains_key(&scored[i].0),
+                    rank: ranks[i],
+                }
+            })
+            .collect();
+        let standings: Vec<Standing> = order.iter().map(|&i| by_roster[i].clone()).collect();
+        drop(by_roster);
+        let (rules, lines) = awards::fire_rules(period, rubric, &standings, &data.events);
+        (Listing { order, standings, vetoes, city }, rules, lines)
+    }
+
+    /// A person's district lines with their city awards, netted, and what the district pays
+    /// them in all.
+    fn pay(&self, position: usize, mut lines: Vec<AwardLine>, rubric: &Rubric) -> (Vec<AwardLine>, Decimal) {
+        lines.extend(awards::city_lines(self.city.get(&position).map_or(&[][..], Vec::as_slice)));
+        awards::net(&mut lines, rubric.city_netting);
+        let payout = lines.iter().map(|l| l.paid).sum();
+        (lines, payout)
+    }
+}
+
+/// The second half of a quarter's or a year's pipeline: the listing and its rules
+/// (`Listing`), training, grades, then each person settled and kept as `keep` says.
 fn settle<P: Send>(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
     scored: Vec<(usize, Scored)>,
     warnings: Vec<Problem>,
-    trainees: Trainees,
     keep: impl Fn(Settled<'_>) -> P + Sync,
 ) -> PeriodResult<P> {
-    let person = |i: usize| &data.roster.people[scored[i].0];
-    let scores::Ranking { ranks, order: ranked } = scores::ranking(&scored, |(_, s)| s, &rubric.tie_break);
-    let order = listing_order(&scored, &ranks, ranked, data.roster.id_order());
-    // The earliest veto that applies to each person (then by reason), whatever the row order;
-    // vetoes and city awards are few, people many: look people up by roster position.
-    let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();
-    for v in data.vetoes.iter().filter(|v| period.contains(&v.period)) {
-        let Some(position) = data.roster.position(&v.id) else { continue };
-        let earlier = |old: &&VetoRow| (v.period, &v.reason) < (old.period, &old.reason);
-        if vetoes.get(&position).is_none_or(earlier) {
-            vetoes.insert(position, v);
-        }
-    }
-    // The period's city awards by person.
-    let mut city: FxHashMap<usize, Vec<&CityAwardRow>> = FxHashMap::default();
-    for row in data.city_awards.iter().filter(|r| awards::in_period(period, &r.period)) {
-        if let Some(position) = data.roster.position(&row.id) {
-            city.entry(position).or_default().push(row);
-        }
-    }
-    // Made in roster order, where people lie one after another in memory, then put in
-    // listing order: reading each person in listing order would jump all over memory.
-    let by_roster: Vec<Standing> = (0..scored.len())
-        .map(|i| {
-            let p = person(i);
-            Standing {
-                person: p,
-                unit: &p.unit,
-                management: rubric.is_management(&p.post),
-                active_at_end: p.active_at_end(period),
-                vetoed: vetoes.contains_key(&scored[i].0),
-                rank: ranks[i],
-            }
-        })
-        .collect();
-    let standings: Vec<Standing> = order.iter().map(|&i| by_roster[i].clone()).collect();
-    drop(by_roster);
-    let (mut rules, mut lines) = awards::fire_rules(period, rubric, &standings, &data.events);
-    let training =
-        (trainees == Trainees::Choose).then(|| awards::training(period, rubric, &standings, &data.events)).flatten();
+    let (listing, mut rules, mut lines) = Listing::new(period, rubric, data, &scored);
+    let Listing { order, standings, vetoes, .. } = &listing;
+    let training = awards::training(period, rubric, standings, &data.events);
     let mut trained = vec![false; standings.len()];
     for place in training.iter().flat_map(|t| t.cut.taken_places()) {
         trained[place] = true;
@@ -710,7 +746,7 @@ fn settle<P: Send>(
     };
     let shares: Vec<(String, Decimal)> = rubric.grades.iter().map(|g| (g.name.clone(), g.share)).collect();
     let grades = if period.kind() == PeriodKind::Year {
-        quota::bands(&grade_candidates, &shares, rubric.quota.rounding, rubric.quota.ties, &awards::id_at(&standings))
+        quota::bands(&grade_candidates, &shares, rubric.quota.rounding, rubric.quota.ties, &awards::id_at(standings))
     } else {
         Vec::new()
     };
@@ -735,10 +771,7 @@ fn settle<P: Send>(
             });
         }
         let (position, s) = (scored[order[place]].0, &scored[order[place]].1);
-        let mut person_lines = std::mem::take(person_lines);
-        person_lines.extend(awards::city_lines(city.get(&position).map_or(&[][..], Vec::as_slice)));
-        awards::net(&mut person_lines, rubric.city_netting);
-        let payout = person_lines.iter().map(|l| l.paid).sum();
+        let (person_lines, payout) = listing.pay(position, std::mem::take(person_lines), rubric);
         // What each rule paid: its lines found among the few rules, not by hashing each line.
         for line in person_lines.iter().filter(|l| l.source == awards::LineSource::District) {
             if let Some(rule) = rules.iter().position(|r| *r.key == *line.award) {
