@@ -62,8 +62,8 @@ pub fn mantissa_at(value: Decimal, scale: u32) -> Option<i128> {
     (mantissa.unsigned_abs() < 1 << 63 && by < POW10.len()).then(|| mantissa * POW10[by])
 }
 
-/// Whether `mantissa / 10^scale` (a number read as plain digits, `values::plain_parts`) is at
-/// most `max`, in integers without making a `Decimal` of it; `None` when the two cannot be
+/// Whether `mantissa / 10^scale` (any non-negative mantissa and scale: a number read as plain
+/// digits, `values::plain_parts`, or a sum of them) is at most `max`, in integers without making a `Decimal` of it; `None` when the two cannot be
 /// brought to one scale in an `i128` (the caller then compares `Decimal`s).
 pub fn at_most(mantissa: i128, scale: u32, max: Decimal) -> Option<bool> {
     let common = scale.max(max.scale());
@@ -475,8 +475,8 @@ impl Roster {
 /// position, without hashing or comparing ids, and holds only its value and its line.
 ///
 /// A slot is 8 bytes (`Slot`): the row's line and its value packed into 32 bits, which holds
-/// any value a sheet gives in practice (up to 536 million, up to 7 decimal places); any other
-/// value is kept aside, by position. Half a million people's sheets are read a quarter at a
+/// any value a sheet gives in practice (a mantissa up to 536,870,910 at up to 7 decimal
+/// places); any other value is kept aside, by position. Half a million people's sheets are read a quarter at a
 /// time, two quarters in flight: a slot of an `Option<T>` (20 bytes) and a separate first-line
 /// list (4 bytes) were 72 MB of fresh memory a quarter, the kernel's page zeroing a quarter of
 /// a company's year. The slot also records a row that gave no value (a blank total), so that a

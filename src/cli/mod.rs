@@ -178,20 +178,21 @@ const SMALL_PAGES_FROM: u64 = 16 << 20;
 
 /// Transparent huge pages off for this process when the roster is large (`SMALL_PAGES_FROM`),
 /// unless `MIMALLOC_ALLOW_THP` is set (mimalloc's own switch, read before `main`). mimalloc
-/// asks for huge pages on its arenas, so the kernel zeroes 2 MB at each first touch. Measured
-/// on this project's virtual machine, same binary, alternating (docs/performance.md): at
-/// 500,000 people the year 1.77 -> 1.69 s and the quarter 0.79 -> 0.70 s without them (system
-/// time 0.53 -> 0.44 s: there backing fresh huge pages costs the host more), while at 20,000
-/// people huge pages are faster (the year 73 against 80 ms: fewer faults) and at 100,000 about
-/// even. Pages already touched stay as they are.
+/// asks for huge pages on its arenas, so the kernel zeroes 2 MB at each first touch, which on
+/// a large workspace was the run's largest system cost; on a small one huge pages win (fewer
+/// faults). docs/performance.md has the alternating runs behind the threshold. Pages already
+/// touched stay as they are.
 fn fit_pages(workspace: &Workspace) {
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none()
         && std::fs::metadata(workspace.data_dir().join("roster.csv")).is_ok_and(|m| m.len() >= SMALL_PAGES_FROM)
     {
-        // SAFETY: PR_SET_THP_DISABLE takes integers only and changes how later page faults
-        // are served, not any memory of ours. Should it fail (an old kernel), pages stay huge.
-        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        // SAFETY: PR_SET_THP_DISABLE takes integers only (passed as unsigned long, as the
+        // variadic prctl reads them) and changes how later page faults are served, not any
+        // memory of ours. Should it fail (an old kernel), pages stay huge.
+        let on: libc::c_ulong = 1;
+        let unused: libc::c_ulong = 0;
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, on, unused, unused, unused) };
     }
     #[cfg(not(target_os = "linux"))]
     let _ = workspace;

@@ -510,13 +510,14 @@ fn settle_in_year(
 /// Training places are not money, and a year's report shows none of
 /// its quarters': they are not chosen (that takes a list of candidates, 8 MB, and a quota
 /// cut among half a million people).
+/// `scored` is taken, not borrowed, so that the quarter's list is freed when its payouts are.
 fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> SettledPayouts {
-    let (listing, _, mut lines) = Listing::new(q, rubric, data, &scored);
+    let (listing, _, lines) = Listing::new(q, rubric, data, &scored);
     let mut by_position = vec![Decimal::ZERO; data.roster.len()];
     let mut total = Decimal::ZERO;
-    for (place, lines) in lines.iter_mut().enumerate().filter(|(_, lines)| !lines.is_empty()) {
+    for (place, lines) in lines.into_iter().enumerate().filter(|(_, lines)| !lines.is_empty()) {
         let position = scored[listing.order[place]].0;
-        let (_, payout) = listing.pay(position, std::mem::take(lines), rubric);
+        let (_, payout) = listing.pay(position, lines, rubric);
         by_position[position] = payout;
         total += payout;
     }
