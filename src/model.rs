@@ -397,6 +397,49 @@ pub struct Roster {
     index: IdIndex,
     /// Each person's place in id order, made when first asked for.
     id_order: std::sync::OnceLock<Vec<u32>>,
+    /// What a sheet's row is checked against, laid out for reading in roster order.
+    lookups: Lookups,
+}
+
+/// Every person's name and post where a monthly sheet's rows look for them: the names one
+/// after another in roster order, the posts as small numbers. Sheets list people in roster
+/// order, so checking a row reads on through these instead of following a pointer to the
+/// person and another to the name (perf: a tenth of a company's year was those string
+/// comparisons, waiting on memory).
+#[derive(Debug, Clone, Default)]
+struct Lookups {
+    names: String,
+    /// Where each person's name ends in `names`.
+    name_ends: Vec<usize>,
+    /// Each person's post, by its index in `posts`.
+    post_of: Vec<u32>,
+    /// The roster's posts, each once, in order of first appearance.
+    posts: Vec<Arc<str>>,
+}
+
+impl Lookups {
+    fn new(people: &[Arc<Person>]) -> Lookups {
+        let mut lookups = Lookups {
+            names: String::with_capacity(people.iter().map(|p| p.name.len()).sum()),
+            name_ends: Vec::with_capacity(people.len()),
+            post_of: Vec::with_capacity(people.len()),
+            posts: Vec::new(),
+        };
+        for person in people {
+            lookups.names.push_str(&person.name);
+            lookups.name_ends.push(lookups.names.len());
+            // The reader shares one copy of each post, so a post is nearly always found by
+            // pointer, and among a handful.
+            let known = (lookups.posts.iter().position(|p| Arc::ptr_eq(p, &person.post)))
+                .or_else(|| lookups.posts.iter().position(|p| *p == person.post));
+            let post = known.unwrap_or_else(|| {
+                lookups.posts.push(person.post.clone());
+                lookups.posts.len() - 1
+            });
+            lookups.post_of.push(post as u32);
+        }
+        lookups
+    }
 }
 
 impl Roster {
@@ -409,12 +452,30 @@ impl Roster {
             // A duplicate (which the caller rejected) keeps its first position.
             let _ = index.insert(&person.id, position, &people);
         }
-        Roster { people, index, id_order: Default::default() }
+        Roster::with_index(people, index)
     }
 
     /// A roster whose index the reader built as it went (it needed one to reject duplicates).
     pub fn with_index(people: Vec<Arc<Person>>, index: IdIndex) -> Roster {
-        Roster { people, index, id_order: Default::default() }
+        let lookups = Lookups::new(&people);
+        Roster { people, index, id_order: Default::default(), lookups }
+    }
+
+    /// Whether the person at `position` is called `name` (`Lookups`).
+    pub fn name_is(&self, position: usize, name: &str) -> bool {
+        let names = &self.lookups;
+        let start = position.checked_sub(1).map_or(0, |before| names.name_ends[before]);
+        names.names[start..names.name_ends[position]] == *name
+    }
+
+    /// The person at `position`'s post, as its index in `posts` (`Lookups`).
+    pub fn post_of(&self, position: usize) -> usize {
+        self.lookups.post_of[position] as usize
+    }
+
+    /// The roster's posts, each once: what `post_of` indexes.
+    pub fn posts(&self) -> &[Arc<str>] {
+        &self.lookups.posts
     }
 
     /// Each person's place when everyone is sorted by id: listings that order people by id
@@ -889,6 +950,41 @@ mod tests {
                 proptest::prop_assert_eq!(index.find(id, &people), expected, "id {}", id);
                 for guess in [0, 1, people.len() / 2, people.len().saturating_sub(2), people.len(), people.len() + 3] {
                     proptest::prop_assert_eq!(roster.position_near(id, guess), expected, "id {} guess {}", id, guess);
+                }
+            }
+        }
+
+        /// A roster tells each person's name and post as the person does: a name is only
+        /// its own (not a neighbour's, not a prefix or a run across two), and people of the
+        /// same post, shared or a separate copy, get the same number, others another.
+        #[test]
+        fn a_roster_tells_names_and_posts_as_its_people_have_them(
+            people in proptest::collection::vec(("[张王李a]{0,3}", 0usize..4, proptest::prelude::any::<bool>()), 0..40),
+        ) {
+            let posts: Vec<Arc<str>> = ["营业员", "客服代表", "厅经理", ""].map(Arc::from).to_vec();
+            let people: Vec<Person> = people
+                .iter()
+                .enumerate()
+                .map(|(i, (name, post, shared))| Person {
+                    id: format!("{i:04}").into(),
+                    name: name.as_str().into(),
+                    unit: "".into(),
+                    post: if *shared { posts[*post].clone() } else { Arc::from(&*posts[*post]) },
+                    joined: None,
+                    left: None,
+                    source: Source { file: "roster.csv".into(), line: i as u64 + 2 },
+                })
+                .collect();
+            let roster = Roster::new(people.clone());
+            let mut names: Vec<String> = people.iter().map(|p| p.name.to_string()).collect();
+            names.extend(["", "张", "张王", "a张", "王李a"].map(String::from));
+            for (position, person) in people.iter().enumerate() {
+                for name in &names {
+                    proptest::prop_assert_eq!(roster.name_is(position, name), *name == *person.name, "{} {}", position, name);
+                }
+                proptest::prop_assert_eq!(&*roster.posts()[roster.post_of(position)], &*person.post);
+                for (other, them) in people.iter().enumerate() {
+                    proptest::prop_assert_eq!(roster.post_of(position) == roster.post_of(other), person.post == them.post);
                 }
             }
         }

@@ -350,8 +350,9 @@ fn roster_id_of(
 }
 
 /// Warns when a sheet's name (`name`, the row's cell) differs from the roster's for the same id.
-fn check_name(table: &Table, row: &Row, name: &str, person: &Person, found: &mut Findings) {
-    if !name.is_empty() && name != &*person.name {
+fn check_name(table: &Table, row: &Row, name: &str, roster: &Roster, position: usize, found: &mut Findings) {
+    if !name.is_empty() && !roster.name_is(position, name) {
+        let person = &roster.people[position];
         found.warnings.push(Problem::at(
             &table.file,
             row.line,
@@ -368,7 +369,7 @@ fn check_name(table: &Table, row: &Row, name: &str, person: &Person, found: &mut
 fn first_row<T: SheetRow>(
     table: &Table,
     row: &Row,
-    person: &Person,
+    roster: &Roster,
     position: usize,
     sheet: &mut Sheet<T>,
     found: &mut Findings,
@@ -379,7 +380,7 @@ fn first_row<T: SheetRow>(
             found.problems.push(table.problem(
                 row,
                 "id",
-                format!("duplicate id \"{}\" (first on line {first}): one row per person", person.id),
+                format!("duplicate id \"{}\" (first on line {first}): one row per person", roster.people[position].id),
             ));
             false
         }
@@ -438,23 +439,22 @@ impl<'r> PersonRows<'r> {
         (self.id, self.name) = (table.index("id"), table.index("name"));
     }
 
-    /// The row's roster position and person when the id is on the roster and the person has
-    /// no earlier row in `sheet` (the row is claimed there), with the name checked against the
-    /// roster.
+    /// The row's roster position when the id is on the roster and the person has no earlier
+    /// row in `sheet` (the row is claimed there), with the name checked against the roster.
+    /// The person themself is not looked at (`Roster::name_is`).
     fn row<T: SheetRow>(
         &mut self,
         table: &Table,
         row: &Row,
         sheet: &mut Sheet<T>,
         found: &mut Findings,
-    ) -> Option<(usize, &'r Person)> {
+    ) -> Option<usize> {
         let cell = |index: Option<usize>| index.map_or("", |i| Table::cell_at(row, i));
         let position = roster_id_of(table, row, cell(self.id), self.roster, self.next, found)?;
         self.next = position + 1;
-        let person: &Person = &self.roster.people[position];
-        first_row(table, row, person, position, sheet, found).then(|| {
-            check_name(table, row, cell(self.name), person, found);
-            (position, person)
+        first_row(table, row, self.roster, position, sheet, found).then(|| {
+            check_name(table, row, cell(self.name), self.roster, position, found);
+            position
         })
     }
 }
@@ -495,8 +495,9 @@ pub struct PointsRows<'a> {
     people: PersonRows<'a>,
     /// The `points` column.
     total: Option<usize>,
-    /// What each post's first row worked out (posts are few, rows many).
-    posts: Vec<(Arc<str>, PostFacts)>,
+    /// What each post's first row worked out, by the roster's number for it (posts are few,
+    /// rows many).
+    posts: Vec<Option<PostFacts>>,
     pub sheet: PointsSheet,
 }
 
@@ -526,7 +527,7 @@ impl<'a> PointsRows<'a> {
             given: Given::default(),
             people: PersonRows::new(roster),
             total: None,
-            posts: Vec::new(),
+            posts: vec![None; roster.posts().len()],
             sheet: PointsSheet::new(Arc::from("")),
         }
     }
@@ -574,7 +575,7 @@ impl super::Rows for PointsRows<'_> {
             return;
         }
         let (rubric, found) = (self.rubric, &mut *self.found);
-        let Some((position, person)) = self.people.row(table, row, &mut self.sheet, found) else {
+        let Some(position) = self.people.row(table, row, &mut self.sheet, found) else {
             return;
         };
         let problems_before = found.problems.len();
@@ -606,7 +607,7 @@ impl super::Rows for PointsRows<'_> {
             return;
         }
         let by_items = self.given.any();
-        let post = post_facts(&mut self.posts, &person.post, rubric);
+        let post = post_facts(&mut self.posts, self.roster, position, rubric);
         if let Some(total) = plain_total.filter(|_| !self.keep_items && self.given.written.is_empty()) {
             if let Some((mantissa, scale)) = plain_points((rubric, &self.tables, &self.given), total, by_items, post) {
                 self.sheet.insert_parts(position, mantissa, scale, line(row));
@@ -616,7 +617,7 @@ impl super::Rows for PointsRows<'_> {
         let (sum, items) = if by_items {
             let post_items =
                 PostItems { keep: self.keep_items, names: &self.item_columns, given: &self.given, table: post.table };
-            post_items.read(table, row, person, rubric, &self.tables, found)
+            post_items.read(table, row, &self.roster.people[position], rubric, &self.tables, found)
         } else {
             (Decimal::ZERO, Vec::new())
         };
@@ -702,19 +703,17 @@ struct PostFacts {
     table: Option<usize>,
 }
 
-/// A post's facts, worked out on its first row and kept in `posts`. The roster shares one copy
-/// of each post among its people, so the post is nearly always found by pointer.
-fn post_facts(posts: &mut Vec<(Arc<str>, PostFacts)>, post: &Arc<str>, rubric: &Rubric) -> PostFacts {
-    let known = posts.iter().find(|(p, _)| Arc::ptr_eq(p, post)).or_else(|| posts.iter().find(|(p, _)| p == post));
-    if let Some(&(_, facts)) = known {
-        return facts;
-    }
-    let facts = PostFacts {
-        ceiling: rubric.points_ceiling(post),
-        table: rubric.points.tables.iter().position(|t| t.posts.iter().any(|p| **p == **post)),
-    };
-    posts.push((post.clone(), facts));
-    facts
+/// The facts of the post of the person at `position`, worked out on the post's first row and
+/// kept in `posts`, by the roster's number for the post (`Roster::post_of`).
+fn post_facts(posts: &mut [Option<PostFacts>], roster: &Roster, position: usize, rubric: &Rubric) -> PostFacts {
+    let index = roster.post_of(position);
+    *posts[index].get_or_insert_with(|| {
+        let post = &roster.posts()[index];
+        PostFacts {
+            ceiling: rubric.points_ceiling(post),
+            table: rubric.points.tables.iter().position(|t| t.posts.iter().any(|p| **p == **post)),
+        }
+    })
 }
 
 /// A row's value in each item column, blank or not. A plain number is kept as its mantissa and
@@ -879,7 +878,7 @@ impl super::Rows for KpiRows<'_> {
 
     fn row(&mut self, table: &Table, row: &Row) {
         let found = &mut *self.found;
-        let Some((position, _)) = self.people.row(table, row, &mut self.sheet, found) else {
+        let Some(position) = self.people.row(table, row, &mut self.sheet, found) else {
             return;
         };
         let cell = self.kpi.map_or("", |i| Table::cell_at(row, i));
