@@ -59,7 +59,10 @@ const POW10: [i128; 19] = {
 pub fn mantissa_at(value: Decimal, scale: u32) -> Option<i128> {
     let mantissa = value.mantissa();
     let by = scale.checked_sub(value.scale())? as usize;
-    (mantissa.unsigned_abs() < 1 << 63 && by < POW10.len()).then(|| mantissa * POW10[by])
+    // Both factors below 2^63: one 64-bit multiplication gives the whole product, where an
+    // `i128` one is three (scores and amounts of half a million people are compared so).
+    (mantissa.unsigned_abs() < 1 << 63 && by < POW10.len())
+        .then(|| i128::from(mantissa as i64) * i128::from(POW10[by] as i64))
 }
 
 /// Whether `mantissa / 10^scale` (any non-negative mantissa and scale: a number read as plain
@@ -95,9 +98,9 @@ pub fn rounded_ratio(numerator: i128, denominator: i128, scale: u32, decimals: u
         return None;
     }
     let (numerator, denominator) = if decimals >= scale {
-        (numerator.checked_mul(*POW10.get((decimals - scale) as usize)?)?, denominator)
+        (rescale(numerator, scale, decimals)?, denominator)
     } else {
-        (numerator, denominator.checked_mul(*POW10.get((scale - decimals) as usize)?)?)
+        (numerator, rescale(denominator, decimals, scale)?)
     };
     // Half up: ⌊n/d + 1/2⌋ = ⌊(2n + d) / 2d⌋; in u64 when that holds it (scores always),
     // where dividing is one instruction, not a call into 128-bit division.

@@ -384,14 +384,18 @@ fn combine(
 /// the numbers are too large for that.
 fn weighted_fast(p: Decimal, pw: Decimal, k: Decimal, kw: Decimal, decimals: u32) -> Option<Decimal> {
     let term = |v: Decimal, w: Decimal| {
-        let product = mantissa_at(v, v.scale())?.checked_mul(mantissa_at(w, w.scale())?)?;
+        // Mantissas below 2^63 (`mantissa_at`): their product fits, in one 64-bit multiplication.
+        let small = |m: i128| i64::try_from(m).ok();
+        let product = i128::from(small(mantissa_at(v, v.scale())?)?) * i128::from(small(mantissa_at(w, w.scale())?)?);
         let scale = v.scale() + w.scale();
         exact_in_decimal(product, scale).then_some((product, scale))
     };
     let ((a, scale_a), (b, scale_b)) = (term(p, pw)?, term(k, kw)?);
     let scale = scale_a.max(scale_b);
-    let widen =
-        |m: i128, from: u32| m.checked_mul(10i128.checked_pow(scale - from)?).filter(|&m| exact_in_decimal(m, scale));
+    let widen = |m: i128, from: u32| {
+        let wide = || m.checked_mul(10i128.checked_pow(scale - from)?);
+        crate::model::rescale(m, from, scale).or_else(wide).filter(|&m| exact_in_decimal(m, scale))
+    };
     let sum = widen(a, scale_a)?.checked_add(widen(b, scale_b)?)?;
     rounded_ratio(exact_in_decimal(sum, scale).then_some(sum)?, 1, scale, decimals)
 }
