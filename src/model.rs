@@ -438,18 +438,29 @@ impl Lookups {
             post_of: Vec::with_capacity(people.len()),
             posts: Vec::new(),
         };
+        // Each post's number, by its text; and by pointer the first copies met. The reader
+        // shares one copy of each post among its people (one per half of a roster read in two),
+        // so a post is nearly always found among a few pointers; a roster of many posts (a
+        // wrong column taken for the post) still costs a hash lookup a person, not a scan.
+        let mut by_text: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut by_pointer: Vec<(*const u8, u32)> = Vec::new();
+        const POINTERS: usize = 16;
         for person in people {
             lookups.names.push_str(&person.name);
             lookups.name_ends.push(lookups.names.len());
-            // The reader shares one copy of each post, so a post is nearly always found by
-            // pointer, and among a handful.
-            let known = (lookups.posts.iter().position(|p| Arc::ptr_eq(p, &person.post)))
-                .or_else(|| lookups.posts.iter().position(|p| *p == person.post));
+            let pointer = person.post.as_ptr();
+            let known = by_pointer.iter().find(|(p, _)| std::ptr::eq(*p, pointer)).map(|&(_, post)| post);
             let post = known.unwrap_or_else(|| {
-                lookups.posts.push(person.post.clone());
-                lookups.posts.len() - 1
+                let post = *by_text.entry(&person.post).or_insert_with(|| {
+                    lookups.posts.push(person.post.clone());
+                    (lookups.posts.len() - 1) as u32
+                });
+                if by_pointer.len() < POINTERS {
+                    by_pointer.push((pointer, post));
+                }
+                post
             });
-            lookups.post_of.push(post as u32);
+            lookups.post_of.push(post);
         }
         lookups
     }
@@ -978,6 +989,9 @@ mod tests {
                 (i64::MAX as i128 - 3)..(i64::MAX as i128 + 3),
                 0i128..(1i128 << 100),
                 -(1i128 << 100)..0,
+                -1_000_000i128..0,
+                (-(i64::MAX as i128) / 1000 - 3)..(-(i64::MAX as i128) / 1000 + 3),
+                (i64::MIN as i128 - 3)..(i64::MIN as i128 + 3),
             ],
             scale in 0u32..=20,
             to in 0u32..=40,
@@ -999,12 +1013,15 @@ mod tests {
 
         /// A roster tells each person's name and post as the person does: a name is only
         /// its own (not a neighbour's, not a prefix or a run across two), and people of the
-        /// same post, shared or a separate copy, get the same number, others another.
+        /// same post, shared or a separate copy, get the same number, others another (among a
+        /// few posts or dozens).
         #[test]
         fn a_roster_tells_names_and_posts_as_its_people_have_them(
-            people in proptest::collection::vec(("[张王李a]{0,3}", 0usize..4, proptest::prelude::any::<bool>()), 0..40),
+            people in proptest::collection::vec(("[张王李a]{0,3}", proptest::prop_oneof![0usize..4, 0usize..40], proptest::prelude::any::<bool>()), 0..60),
         ) {
-            let posts: Vec<Arc<str>> = ["营业员", "客服代表", "厅经理", ""].map(Arc::from).to_vec();
+            // A few posts as the reader shares them, or more than `Lookups` keeps pointers for.
+            let mut posts: Vec<Arc<str>> = ["营业员", "客服代表", "厅经理", ""].map(Arc::from).to_vec();
+            posts.extend((4..40).map(|k| Arc::from(format!("岗位{k}"))));
             let people: Vec<Person> = people
                 .iter()
                 .enumerate()

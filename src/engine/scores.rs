@@ -384,7 +384,8 @@ fn combine(
 /// the numbers are too large for that.
 fn weighted_fast(p: Decimal, pw: Decimal, k: Decimal, kw: Decimal, decimals: u32) -> Option<Decimal> {
     let term = |v: Decimal, w: Decimal| {
-        // Mantissas below 2^63 (`mantissa_at`): their product fits, in one 64-bit multiplication.
+        // `mantissa_at` at a value's own scale is its mantissa when below 2^63, so `small` always
+        // holds: the product fits an `i128`, made by one 64-bit multiplication.
         let small = |m: i128| i64::try_from(m).ok();
         let product = i128::from(small(mantissa_at(v, v.scale())?)?) * i128::from(small(mantissa_at(w, w.scale())?)?);
         let scale = v.scale() + w.scale();
