@@ -591,6 +591,12 @@ impl super::Rows for PointsRows<'_> {
         self.given.clear();
         for (name, index) in &self.item_columns {
             let cell = Table::cell_at(row, *index);
+            // Most item cells of a sheet by items are blank (another post's items, or a
+            // total given instead): no number to look for.
+            if cell.is_empty() {
+                self.given.push(None);
+                continue;
+            }
             if let Some((mantissa, scale)) = values::plain_parts(cell) {
                 self.given.push_plain(mantissa, scale);
                 continue;
