@@ -66,8 +66,9 @@ pub fn mantissa_at(value: Decimal, scale: u32) -> Option<i128> {
 }
 
 /// Whether `mantissa / 10^scale` (any non-negative mantissa and scale: a number read as plain
-/// digits, `values::plain_parts`, or a sum of them) is at most `max`, in integers without making a `Decimal` of it; `None` when the two cannot be
-/// brought to one scale in an `i128` (the caller then compares `Decimal`s).
+/// digits, `values::plain_parts`, or a sum of them) is at most `max`, in integers without
+/// making a `Decimal` of it; `None` when the two cannot be brought to one scale in an `i128`
+/// (the caller then compares `Decimal`s).
 pub fn at_most(mantissa: i128, scale: u32, max: Decimal) -> Option<bool> {
     let common = scale.max(max.scale());
     Some(rescale(mantissa, scale, common)? <= rescale(max.mantissa(), max.scale(), common)?)
@@ -561,8 +562,8 @@ impl Roster {
 ///
 /// A slot is 8 bytes (`Slot`): the row's line and its value packed into 32 bits, which holds
 /// any value a sheet gives in practice (a mantissa up to 536,870,910 at up to 7 decimal
-/// places); any other value is kept aside, by position. Half a million people's sheets are read a quarter at a
-/// time, two quarters in flight: a slot of an `Option<T>` (20 bytes) and a separate first-line
+/// places); any other value is kept aside, by position. Half a million people's sheets are
+/// read a quarter at a time, two quarters in flight: a slot of an `Option<T>` (20 bytes) and a separate first-line
 /// list (4 bytes) were 72 MB of fresh memory a quarter, the kernel's page zeroing a quarter of
 /// a company's year. The slot also records a row that gave no value (a blank total), so that a
 /// second row for the same person is caught (`claim`).
