@@ -47,7 +47,7 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
     let stage = |what: String| progress.as_ref().inspect(|p| p.stage(what));
     let (ws, rubric, data_dir) = (&ctx.workspace, &ctx.rubric, &ctx.workspace.config.data);
     let (mut result, mut warnings) = if period.kind() == PeriodKind::Year {
-        let (Loaded { mut data, mut warnings }, base_problems) = ws.load_base()?;
+        let (Loaded { data, mut warnings }, base_problems) = ws.load_base()?;
         let quarters = period.quarters();
         if !base_problems.is_empty() {
             // As for any period: every file's problems at once, and nothing scored.
@@ -76,7 +76,7 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
                 stage(format!("scoring {q}"));
                 sheets.map(|s| data.put(s))
             };
-            engine::year_loading(&period, rubric, &mut data, data_dir, trail, load)
+            engine::year_loading(&period, rubric, &data, data_dir, trail, load)
         })?;
         // The roster lives on in the results; what is left of the data goes with the process.
         std::mem::forget(data);

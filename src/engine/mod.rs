@@ -337,71 +337,95 @@ pub fn year(
     data_dir: &str,
     trail: Trail<'_>,
 ) -> Result<PeriodResult, Vec<Problem>> {
-    let quarters = period.quarters();
-    let mut problems = Vec::new();
-    let mut scored = Vec::new();
-    for (n, q) in quarters.iter().enumerate() {
-        match quarter_in_year(q, rubric, data, data_dir, n + 1 == quarters.len()) {
-            Ok(s) => scored.push(s),
-            Err(p) => problems.extend(p),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    year_of_quarters(period, rubric, data, trail, scored)
+    year_scoring(period, rubric, data, trail, |q| score_quarter(q, rubric, data, data_dir, Trail::None))
 }
 
-/// `year`, with each quarter's points and KPI sheets put into `data` by `load` just before
-/// that quarter is scored (replacing the last quarter's): a year of half a million people then
-/// holds one quarter of sheets at a time. When any quarter's files have problems, those are
-/// all returned, as when every file is read first.
+/// `year`, with each quarter's points and KPI sheets put by `load` into a dataset of their own
+/// (sharing `data`'s roster) just before that quarter is scored, replacing the last quarter's:
+/// a year of half a million people then holds one quarter of sheets at a time. When any
+/// quarter's files have problems, those are all returned, as when every file is read first.
 pub fn year_loading(
     period: &Period,
     rubric: &Rubric,
-    data: &mut Dataset,
+    data: &Dataset,
     data_dir: &str,
     trail: Trail<'_>,
     mut load: impl FnMut(&Period, &mut Dataset) -> Result<(), Vec<Problem>>,
 ) -> Result<PeriodResult, Vec<Problem>> {
+    let mut sheets = Dataset { roster: data.roster.clone(), ..Dataset::default() };
+    year_scoring(period, rubric, data, trail, |q| {
+        let scored = load(q, &mut sheets).and_then(|()| score_quarter(q, rubric, &sheets, data_dir, Trail::None));
+        // The quarter's sheets go once its people are scored (or failed to be).
+        sheets.drop_sheets();
+        scored
+    })
+}
+
+/// The year from `score` of each of its quarters, in order. Each quarter's payouts are settled
+/// on another thread as soon as its people are scored, while this one goes on to the next
+/// quarter: the next quarter's files are read meanwhile (see `year_loading`'s caller), and a
+/// year that settled each quarter before going on left a core idle a fifth of the time, the
+/// files read before the settling was done. Every quarter's problems come back together.
+fn year_scoring(
+    period: &Period,
+    rubric: &Rubric,
+    data: &Dataset,
+    trail: Trail<'_>,
+    mut score: impl FnMut(&Period) -> Result<QuarterScored, Vec<Problem>>,
+) -> Result<PeriodResult, Vec<Problem>> {
     let quarters = period.quarters();
-    let mut reading = Vec::new();
-    let mut scored = Vec::new();
-    for (n, q) in quarters.iter().enumerate() {
-        match load(q, data) {
-            // The quarter's sheets go once its people are scored: it is settled while the next
-            // quarter's are read, and two quarters of sheets need not be held then.
-            Ok(()) => match score_quarter(q, rubric, data, data_dir, Trail::None) {
+    std::thread::scope(|scope| {
+        let mut problems = Vec::new();
+        let mut scored = Vec::new();
+        for q in &quarters {
+            match score(q) {
                 Ok((people, warnings)) => {
-                    data.drop_sheets();
-                    scored.push(settle_in_year(q, rubric, data, people, warnings, n + 1 == quarters.len()));
+                    let scores = QuarterScores::of(data.roster.len(), rubric.score.decimals, &people);
+                    scored.push(QuarterInYear {
+                        period: *q,
+                        warnings,
+                        scores,
+                        payouts: start_payouts(scope, *q, rubric, data, people),
+                    });
                 }
-                Err(p) => reading.extend(p),
-            },
-            Err(p) => reading.extend(p),
+                Err(p) => problems.extend(p),
+            }
         }
+        if !problems.is_empty() {
+            // A folder's problem (two files for one month, a folder that cannot be read) comes
+            // with every quarter read from it: once is enough.
+            crate::error::sort(&mut problems);
+            problems.dedup();
+            return Err(problems);
+        }
+        Ok(year_of_quarters(period, rubric, data, trail, scored))
+    })
+}
+
+/// A quarter's payouts, settled on a helper thread of `scope` (here, for a roster too short to
+/// be worth a thread).
+fn start_payouts<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    q: Period,
+    rubric: &'scope Rubric,
+    data: &'scope Dataset,
+    scored: Vec<(usize, Scored)>,
+) -> threads::Job<'scope, SettledPayouts> {
+    if data.roster.len() < TWO_THREADS_FROM {
+        return threads::Job::Done(payouts(&q, rubric, data, scored));
     }
-    // A quarter that failed to score still holds its sheets.
-    data.drop_sheets();
-    if !reading.is_empty() {
-        // A folder's problem (two files for one month, a folder that cannot be read) comes
-        // with every quarter read from it: once is enough.
-        crate::error::sort(&mut reading);
-        reading.dedup();
-        return Err(reading);
-    }
-    year_of_quarters(period, rubric, data, trail, scored)
+    threads::start(scope, move || payouts(&q, rubric, data, scored))
 }
 
 /// What a year keeps of one of its quarters: every person's points and KPI (by roster
-/// position), and once the quarter is settled, every person's payout — four full quarters of
-/// half a million people would not fit. The last quarter is settled beside the year itself
-/// (see `year_of_quarters`): the year's scores need only the quarters' points and KPI.
-struct QuarterInYear {
+/// position), and every person's payout, settled on another thread (see `year_scoring`) —
+/// four full quarters of half a million people would not fit. The year's scores need only the
+/// quarters' points and KPI: the last quarter's payouts are settled beside them.
+struct QuarterInYear<'scope> {
     period: Period,
     warnings: Vec<Problem>,
     scores: QuarterScores,
-    payouts: Payouts,
+    payouts: threads::Job<'scope, SettledPayouts>,
 }
 
 /// A person's quarterly points and KPI.
@@ -425,6 +449,15 @@ struct QuarterScores {
 impl QuarterScores {
     const NONE: i64 = i64::MIN;
     const ASIDE: i64 = i64::MIN + 1;
+
+    /// The points and KPI of a quarter's `scored` people, by roster position.
+    fn of(people: usize, decimals: u32, scored: &[(usize, Scored)]) -> QuarterScores {
+        let mut scores = QuarterScores::new(people, decimals);
+        for (position, s) in scored {
+            scores.put(*position, (s.points, s.kpi));
+        }
+        scores
+    }
 
     fn new(people: usize, decimals: u32) -> QuarterScores {
         QuarterScores { decimals, compact: vec![[Self::NONE; 2]; people], aside: FxHashMap::default() }
@@ -461,46 +494,11 @@ impl QuarterScores {
     }
 }
 
-enum Payouts {
-    Settled(SettledPayouts),
-    /// Scored, not yet settled.
-    Pending(Vec<(usize, Scored)>),
-}
-
 /// A settled quarter's payouts.
 struct SettledPayouts {
     total: Decimal,
     /// By roster position (0 for people not active in the quarter).
     by_position: Vec<Decimal>,
-}
-
-fn quarter_in_year(
-    q: &Period,
-    rubric: &Rubric,
-    data: &Dataset,
-    data_dir: &str,
-    last: bool,
-) -> Result<QuarterInYear, Vec<Problem>> {
-    let (scored, warnings) = score_quarter(q, rubric, data, data_dir, Trail::None)?;
-    Ok(settle_in_year(q, rubric, data, scored, warnings, last))
-}
-
-/// What a year keeps of a scored quarter: its points and KPI by roster position, and its
-/// payouts (settled now, or for the last quarter beside the year).
-fn settle_in_year(
-    q: &Period,
-    rubric: &Rubric,
-    data: &Dataset,
-    scored: Vec<(usize, Scored)>,
-    warnings: Vec<Problem>,
-    last: bool,
-) -> QuarterInYear {
-    let mut scores = QuarterScores::new(data.roster.len(), rubric.score.decimals);
-    for (position, s) in &scored {
-        scores.put(*position, (s.points, s.kpi));
-    }
-    let payouts = if last { Payouts::Pending(scored) } else { Payouts::Settled(payouts(q, rubric, data, scored)) };
-    QuarterInYear { period: *q, warnings, scores, payouts }
 }
 
 /// The second half of a quarter inside a year: each person's payout, as `settle` pays it
@@ -524,61 +522,51 @@ fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scor
     SettledPayouts { total, by_position }
 }
 
-/// The year from its quarters: annual scores, ranking, year rules and grades; the last
-/// quarter settled on another thread meanwhile.
+/// The year from its quarters: annual scores, ranking, year rules and grades, while the
+/// quarters' payouts are settled on other threads.
 fn year_of_quarters(
     period: &Period,
     rubric: &Rubric,
     data: &Dataset,
     trail: Trail<'_>,
-    quarters: Vec<QuarterInYear>,
-) -> Result<PeriodResult, Vec<Problem>> {
+    quarters: Vec<QuarterInYear<'_>>,
+) -> PeriodResult {
     let mut warnings = Vec::new();
     let mut scores: Vec<(Period, QuarterScores)> = Vec::new();
-    let mut unsettled: Vec<(Period, Payouts)> = Vec::new();
+    let mut settling = Vec::new();
     for q in quarters {
         warnings.extend(q.warnings);
         scores.push((q.period, q.scores));
-        unsettled.push((q.period, q.payouts));
+        settling.push(q.payouts);
     }
     crate::error::sort(&mut warnings);
     warnings.dedup();
-    let (mut result, payouts) = std::thread::scope(|scope| {
-        let settling: Vec<_> = unsettled
-            .into_iter()
-            .map(|(period, p)| match p {
-                Payouts::Settled(p) => threads::Job::Done(p),
-                Payouts::Pending(scored) => threads::start(scope, move || payouts(&period, rubric, data, scored)),
-            })
-            .collect();
-        // Room at once (see `score_quarter`).
-        let mut scored: Vec<(usize, Scored)> = Vec::with_capacity(data.roster.len());
-        scored.extend(data.roster.people.iter().enumerate().filter(|(_, p)| p.active_in(period)).map(|(i, p)| {
-            // At most four quarters: on the stack, not a list per person.
-            let mut per_quarter = [(*period, None, None); 4];
-            let mut n = 0;
-            // A quarter the person was not in gives no values, as does one without any.
-            for (q, (points, kpi)) in scores.iter().map(|(q, s)| (q, s.get(i))).take(4) {
-                per_quarter[n] = (*q, points, kpi);
-                n += 1;
-            }
-            (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
-        }));
-        // The quarters' points and KPI (16 bytes a person a quarter) are not needed past here:
-        // gone before the year's results are made, the largest list of the run.
-        let quarters: Vec<Period> = scores.into_iter().map(|(q, _)| q).collect();
-        let result = settle(period, rubric, data, scored, warnings, keep_everything);
-        let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
-        (result, quarters.into_iter().zip(payouts).collect::<Vec<_>>())
-    });
-    result.quarter_totals = payouts.iter().map(|(q, p)| (*q, p.total)).collect();
-    result.quarter_paid = payouts.into_iter().map(|(_, p)| p.by_position).collect();
+    // Room at once (see `score_quarter`).
+    let mut scored: Vec<(usize, Scored)> = Vec::with_capacity(data.roster.len());
+    scored.extend(data.roster.people.iter().enumerate().filter(|(_, p)| p.active_in(period)).map(|(i, p)| {
+        // At most four quarters: on the stack, not a list per person.
+        let mut per_quarter = [(*period, None, None); 4];
+        let mut n = 0;
+        // A quarter the person was not in gives no values, as does one without any.
+        for (q, (points, kpi)) in scores.iter().map(|(q, s)| (q, s.get(i))).take(4) {
+            per_quarter[n] = (*q, points, kpi);
+            n += 1;
+        }
+        (i, scores::year(&per_quarter[..n], rubric, trail.keeps(p)))
+    }));
+    // The quarters' points and KPI (16 bytes a person a quarter) are not needed past here:
+    // gone before the year's results are made, the largest list of the run.
+    let quarters: Vec<Period> = scores.into_iter().map(|(q, _)| q).collect();
+    let mut result = settle(period, rubric, data, scored, warnings, keep_everything);
+    let payouts: Vec<SettledPayouts> = settling.into_iter().map(threads::Job::join).collect();
+    result.quarter_totals = quarters.into_iter().zip(&payouts).map(|(q, p)| (q, p.total)).collect();
+    result.quarter_paid = payouts.into_iter().map(|p| p.by_position).collect();
     // Everyone paid in a quarter is active in it, so in the year and in its results: the year's
     // total is the quarters' totals and the year's own, without adding up each person's.
     let total = result.quarter_totals.iter().map(|(_, t)| *t).sum::<Decimal>() + result.total_payout;
     debug_assert_eq!(Some(total), result.people.iter().map(|p| result.year_payout(p)).sum(), "year total");
     result.year_total_payout = Some(total);
-    Ok(result)
+    result
 }
 
 /// People from which scoring and settling take a second thread (below it, one is enough).
