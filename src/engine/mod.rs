@@ -70,6 +70,13 @@ impl PeriodResult {
         self.quarter_totals.iter().zip(&self.quarter_paid).map(|((q, _), paid)| (*q, paid[p.position]))
     }
 
+    /// Asks for `p`'s quarter payouts to be fetched into the cache (see `cache::prefetch`).
+    pub fn prefetch_quarter_payouts(&self, p: &PersonResult) {
+        for paid in &self.quarter_paid {
+            crate::cache::prefetch(paid.as_ptr().wrapping_add(p.position));
+        }
+    }
+
     /// A person's payout for the whole year: the quarters' and the year's own (none outside a
     /// year).
     pub fn year_payout(&self, p: &PersonResult) -> Option<Decimal> {
@@ -510,12 +517,19 @@ struct SettledPayouts {
 /// cut among half a million people).
 /// `scored` is taken, not borrowed, so that the quarter's list is freed when its payouts are.
 fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> SettledPayouts {
-    let (listing, _, lines) = Listing::new(q, rubric, data, &scored);
+    let (listing, _, mut lines) = Listing::new(q, rubric, data, &scored);
     let mut by_position = vec![Decimal::ZERO; data.roster.len()];
     let mut total = Decimal::ZERO;
-    for (place, lines) in lines.into_iter().enumerate().filter(|(_, lines)| !lines.is_empty()) {
+    for place in 0..lines.len() {
+        // Each place's scores lie all over the quarter's list (see `cache`).
+        if let Some(&far) = listing.order.get(place + cache::FAR) {
+            cache::prefetch(&scored[far]);
+        }
+        if lines[place].is_empty() {
+            continue;
+        }
         let position = scored[listing.order[place]].0;
-        let (_, payout) = listing.pay(position, lines, rubric);
+        let (_, payout) = listing.pay(position, std::mem::take(&mut lines[place]), rubric);
         by_position[position] = payout;
         total += payout;
     }
@@ -690,7 +704,14 @@ impl<'a> Listing<'a> {
                 }
             })
             .collect();
-        let standings: Vec<Standing> = order.iter().map(|&i| by_roster[i].clone()).collect();
+        let standings: Vec<Standing> = (0..order.len())
+            .map(|place| {
+                if let Some(&far) = order.get(place + cache::FAR) {
+                    cache::prefetch(&by_roster[far]);
+                }
+                by_roster[order[place]].clone()
+            })
+            .collect();
         drop(by_roster);
         let (rules, lines) = awards::fire_rules(period, rubric, &standings, &data.events);
         (Listing { order, standings, vetoes, city }, rules, lines)
@@ -749,15 +770,16 @@ fn settle<P: Send>(
     // Each person is settled on their own, so a listing is settled in two stretches, a long
     // one's second on another thread; what the rules paid and the total are added up after
     // (exact sums: the order of the additions does not matter).
-    // A stretch's first place, its payouts' total and what each rule paid in it.
-    type Stretch = (usize, Decimal, Vec<Decimal>);
-    let settle_one = |(start, total, paid): &mut Stretch, place: usize, person_lines: &mut Vec<AwardLine>| {
-        if (place - *start) % cache::AHEAD == 0 {
-            // What this loop reads of the next people: their scores and the person itself.
-            cache::warm(place..(place + cache::AHEAD).min(order.len()), |place| {
-                let (position, s) = &scored[order[place]];
-                (s.score, Arc::strong_count(&data.roster.people[*position]))
-            });
+    // A stretch's payouts' total and what each rule paid in it.
+    type Stretch = (Decimal, Vec<Decimal>);
+    let settle_one = |(total, paid): &mut Stretch, place: usize, person_lines: &mut Vec<AwardLine>| {
+        // What this loop reads of the people ahead, fetched in two steps: their scores, then
+        // (the scores naming their roster position) the person.
+        if let Some(&far) = order.get(place + cache::FAR) {
+            cache::prefetch(&scored[far]);
+        }
+        if let Some(&near) = order.get(place + cache::NEAR) {
+            cache::prefetch(Arc::as_ptr(&data.roster.people[scored[near].0]));
         }
         let (position, s) = (scored[order[place]].0, &scored[order[place]].1);
         let (person_lines, payout) = listing.pay(position, std::mem::take(person_lines), rubric);
@@ -780,8 +802,8 @@ fn settle<P: Send>(
             grade: grade_of[place],
         })
     };
-    let begin = |places: std::ops::Range<usize>| (places.start, Decimal::ZERO, vec![Decimal::ZERO; rules.len()]);
-    let (people, [(_, mut total_payout, mut paid), (_, second_total, second_paid)]) =
+    let begin = |_| (Decimal::ZERO, vec![Decimal::ZERO; rules.len()]);
+    let (people, [(mut total_payout, mut paid), (second_total, second_paid)]) =
         threads::halves_into(&mut lines, TWO_THREADS_FROM, begin, settle_one);
     total_payout += second_total;
     paid.iter_mut().zip(second_paid).for_each(|(a, b)| *a += b);

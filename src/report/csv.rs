@@ -360,14 +360,15 @@ fn period(r: &PeriodResult) -> Listing<'_> {
     }
     let width = headers.len();
     Listing::new(headers, r.people.len(), move |i| {
-        if i % crate::cache::AHEAD == 0 {
-            // Each person's id and name lie apart from the results, and a year's quarter
-            // payouts in lists by roster position (see `cache`).
-            let ahead = &r.people[i..(i + crate::cache::AHEAD).min(r.people.len())];
-            crate::cache::warm(ahead.iter(), |p| {
-                let quarters = r.quarter_payouts(p).filter(|(_, paid)| paid.is_zero()).count();
-                (p.person.id.as_bytes().first().copied(), p.person.name.as_bytes().first().copied(), quarters)
-            });
+        // Each person's id and name lie apart from the results, and a year's quarter payouts
+        // in lists by roster position: fetched ahead, the person first, then what it points at.
+        if let Some(far) = r.people.get(i + crate::cache::FAR) {
+            crate::cache::prefetch(std::sync::Arc::as_ptr(&far.person));
+            r.prefetch_quarter_payouts(far);
+        }
+        if let Some(near) = r.people.get(i + crate::cache::NEAR) {
+            crate::cache::prefetch(near.person.id.as_ptr());
+            crate::cache::prefetch(near.person.name.as_ptr());
         }
         let p = &r.people[i];
         let mut row =
