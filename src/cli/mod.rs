@@ -162,7 +162,6 @@ pub struct Context {
 impl Context {
     pub fn resolve(global: &Global) -> Result<Context> {
         let workspace = Workspace::find(global.dir.as_deref())?;
-        fit_pages(&workspace);
         let rubric = workspace.rubric(global.rubric.as_deref())?;
         let lang = global
             .lang
@@ -171,31 +170,6 @@ impl Context {
             .unwrap_or(Lang::Zh);
         Ok(Context { workspace, rubric, lang })
     }
-}
-
-/// Rosters from which a run does without transparent huge pages: 16 MiB, about 280,000 people.
-const SMALL_PAGES_FROM: u64 = 16 << 20;
-
-/// Transparent huge pages off for this process when the roster is large (`SMALL_PAGES_FROM`),
-/// unless `MIMALLOC_ALLOW_THP` is set (mimalloc's own switch, read before `main`). mimalloc
-/// asks for huge pages on its arenas, so the kernel zeroes 2 MB at each first touch, which on
-/// a large workspace was the run's largest system cost; on a small one huge pages win (fewer
-/// faults). docs/performance.md has the alternating runs behind the threshold. Pages already
-/// touched stay as they are.
-fn fit_pages(workspace: &Workspace) {
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none()
-        && std::fs::metadata(workspace.data_dir().join("roster.csv")).is_ok_and(|m| m.len() >= SMALL_PAGES_FROM)
-    {
-        // SAFETY: PR_SET_THP_DISABLE takes integers only (passed as unsigned long, as the
-        // variadic prctl reads them) and changes how later page faults are served, not any
-        // memory of ours. Should it fail (an old kernel), pages stay huge.
-        let on: libc::c_ulong = 1;
-        let unused: libc::c_ulong = 0;
-        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, on, unused, unused, unused) };
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = workspace;
 }
 
 /// A period argument of the expected kind, or a usage error (exit 2).
