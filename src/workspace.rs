@@ -277,26 +277,43 @@ impl Workspace {
     /// The roster (failing early when it cannot be used), events, city awards and vetoes.
     fn read_base(&self) -> Result<(Dataset, Findings)> {
         let mut found = Findings::default();
-        // Read whole: a large roster is read in halves on two threads (`files::roster_from_bytes`).
-        let roster = match std::fs::read(self.data_dir().join("roster.csv")) {
-            Ok(bytes) => {
-                self.announce("roster.csv");
-                found.files += 1;
-                let (file, aliases) = (self.display("roster.csv"), &self.config.columns.aliases);
-                files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found)
-            }
-            Err(_) => {
-                // Missing, or not readable: say which, as for any other file.
-                let _ = self.table("roster.csv", files::ROSTER, true, &mut found);
-                Default::default()
-            }
+        let roster_path = self.data_dir().join("roster.csv");
+        // The events need no roster: beside a large one they are read on another thread, while
+        // this one reads the roster's file and makes its index, which keep the other core idle.
+        let read_events = || {
+            let mut found = Findings::default();
+            let events =
+                self.table("events.csv", files::EVENTS, false, &mut found).map(|t| files::events(&t, &mut found));
+            (events, found)
         };
+        let large = std::fs::metadata(&roster_path).is_ok_and(|m| m.len() >= files::ROSTER_HALVES_FROM as u64);
+        let (roster, events) = std::thread::scope(|scope| {
+            let events = large.then(|| crate::threads::start(scope, read_events));
+            // Read whole: a large roster is read in halves on two threads (`files::roster_from_bytes`).
+            let roster = match std::fs::read(&roster_path) {
+                Ok(bytes) => {
+                    self.announce("roster.csv");
+                    found.files += 1;
+                    let (file, aliases) = (self.display("roster.csv"), &self.config.columns.aliases);
+                    files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found)
+                }
+                Err(_) => {
+                    // Missing, or not readable: say which, as for any other file.
+                    let _ = self.table("roster.csv", files::ROSTER, true, &mut found);
+                    Default::default()
+                }
+            };
+            (roster, events.map(crate::threads::Job::join))
+        });
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));
         }
         let mut data = Dataset { roster: Arc::new(roster), ..Dataset::default() };
-        if let Some(t) = self.table("events.csv", files::EVENTS, false, &mut found) {
-            data.events = files::events(&t, &mut found);
+        // What the events gave, after the roster's, as when they are read after it.
+        let (events, events_found) = events.unwrap_or_else(read_events);
+        found.append(events_found);
+        if let Some(events) = events {
+            data.events = events;
         }
         if let Some(t) = self.table("city-awards.csv", files::CITY_AWARDS, false, &mut found) {
             data.city_awards = files::city_awards(&t, &data.roster, &mut found);

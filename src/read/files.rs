@@ -57,6 +57,13 @@ impl Findings {
         result.map_err(|p| self.problems.push(p)).ok()
     }
 
+    /// Takes in what `other` found, after what this found.
+    pub fn append(&mut self, other: Findings) {
+        self.problems.extend(other.problems);
+        self.warnings.extend(other.warnings);
+        self.files += other.files;
+    }
+
     /// How many problems and warnings there are now, to go back to with `rewind`.
     pub fn mark(&self) -> (usize, usize) {
         (self.problems.len(), self.warnings.len())
