@@ -5,8 +5,9 @@
 //! The loops used to read the next few dozen people first (plain reads, kept from being
 //! optimised away): the processor can only run so far ahead of a read it waits for, and perf
 //! still found the CSV's rows waiting on each person. Prefetch hints do not wait: writing a
-//! company's year as CSV went 150 → 110 ms, and the year's user CPU fell 1.76 → 1.65 s with the
-//! engine's loops done the same way (docs/performance.md, session 13).
+//! company's year as CSV went 150 → 110 ms, and 100 ms once every line of a value was asked
+//! for; the year's user CPU fell 1.76 → 1.65 s with the engine's loops done the same way
+//! (docs/performance.md, session 13).
 
 /// How far ahead a loop over people asks for what it will read of them (`prefetch`): far
 /// enough that the memory has answered by then (a dozen people's work), near enough that it is

@@ -279,7 +279,7 @@ impl Workspace {
         let mut found = Findings::default();
         let roster_path = self.data_dir().join("roster.csv");
         // The events need no roster: beside a large one they are read on another thread, while
-        // this one reads the roster's file and makes its index, which keep the other core idle.
+        // this one reads the roster's file and makes its index, which leave the other core idle.
         let read_events = || {
             let mut found = Findings::default();
             let events =
