@@ -34,6 +34,15 @@ fn line_offsets(skip: usize, size: usize) -> impl Iterator<Item = usize> {
     (0..lines).map(move |line| (line * LINE).saturating_sub(skip))
 }
 
+/// `prefetch` of the entry of `list` that a loop over `order` reaches `FAR` places after
+/// `place` (a listing visits its people's entries in rank order, all over the list).
+#[inline(always)]
+pub fn prefetch_ahead<T>(list: &[T], order: &[usize], place: usize) {
+    if let Some(&far) = order.get(place + FAR) {
+        prefetch(&list[far]);
+    }
+}
+
 /// A cache line's bytes (x86-64's).
 const LINE: usize = 64;
 

@@ -351,13 +351,14 @@ impl Workspace {
             (found, sheet)
         });
         for ((_, period), (file_found, sheet)) in jobs.into_iter().zip(read) {
-            found.files += file_found.files;
             match sheet {
                 // The file's own problem says it all: what its rows found is left out.
-                Err(problems) => found.problems.extend(problems),
+                Err(problems) => {
+                    found.files += file_found.files;
+                    found.problems.extend(problems);
+                }
                 Ok(sheet) => {
-                    found.problems.extend(file_found.problems);
-                    found.warnings.extend(file_found.warnings);
+                    found.append(file_found);
                     match sheet {
                         Sheet::Points(s) => drop(data.points.insert(period, s)),
                         Sheet::Kpi(s) if matches!(period, Period::Quarter { .. }) => {

@@ -522,9 +522,7 @@ fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scor
     let mut total = Decimal::ZERO;
     for place in 0..lines.len() {
         // Each place's scores lie all over the quarter's list (see `cache`).
-        if let Some(&far) = listing.order.get(place + cache::FAR) {
-            cache::prefetch(&scored[far]);
-        }
+        cache::prefetch_ahead(&scored, &listing.order, place);
         if lines[place].is_empty() {
             continue;
         }
@@ -706,9 +704,7 @@ impl<'a> Listing<'a> {
             .collect();
         let standings: Vec<Standing> = (0..order.len())
             .map(|place| {
-                if let Some(&far) = order.get(place + cache::FAR) {
-                    cache::prefetch(&by_roster[far]);
-                }
+                cache::prefetch_ahead(&by_roster, &order, place);
                 by_roster[order[place]].clone()
             })
             .collect();
@@ -775,9 +771,7 @@ fn settle<P: Send>(
     let settle_one = |(total, paid): &mut Stretch, place: usize, person_lines: &mut Vec<AwardLine>| {
         // What this loop reads of the people ahead, fetched in two steps: their scores, then
         // (the scores naming their roster position) the person.
-        if let Some(&far) = order.get(place + cache::FAR) {
-            cache::prefetch(&scored[far]);
-        }
+        cache::prefetch_ahead(&scored, order, place);
         if let Some(&near) = order.get(place + cache::NEAR) {
             cache::prefetch(Arc::as_ptr(&data.roster.people[scored[near].0]));
         }
