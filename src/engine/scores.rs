@@ -513,14 +513,14 @@ struct SortKeys {
     keys: Vec<u128>,
     /// Bits of a packed key (one slot per value).
     bits: u32,
-    /// Bits of one value's slot.
-    slot: u32,
+    /// Bits of the score's slot (the first).
+    score_slot: u32,
 }
 
 impl SortKeys {
     /// Whether the entry of this key has a score (the first slot is not none).
     fn scored(&self, key: u128) -> bool {
-        key >> (self.bits - self.slot) != 0
+        key >> (self.bits - self.score_slot) != 0
     }
 }
 
@@ -549,24 +549,29 @@ fn sort_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[Tie
             Some(d) => u64::try_from(crate::model::mantissa_at(d, scale)?).ok()?.checked_add(1),
         }
     };
-    // Every value's bits or-ed together: as many bits as the largest value has.
-    let mut all = 0;
+    // Each slot's values or-ed together: each slot takes as many bits as its largest value
+    // (a company's keys then fit 64 bits with the index, and sort twice as fast as in 128).
+    let mut all = [0u64; 3];
     // Filled in a loop, with room at once (collecting into an `Option` grows the list step by
     // step).
     let mut ints: Vec<[u64; 3]> = Vec::with_capacity(entries.len());
     for e in entries {
         let [a, b, c] = values(scored(e)).map(int);
         let v = [a?, b?, c?];
-        all |= v[0] | v[1] | v[2];
+        for (all, v) in all.iter_mut().zip(v) {
+            *all |= v;
+        }
         ints.push(v);
     }
-    let slot = (u64::BITS - all.leading_zeros()).max(1);
-    let bits = slot * slots as u32;
+    let widths = all.map(|all| (u64::BITS - all.leading_zeros()).max(1));
+    let bits = widths[..slots].iter().sum();
     if bits > 96 {
         return None;
     }
-    let keys = ints.iter().map(|v| v[..slots].iter().fold(0u128, |key, &x| (key << slot) | u128::from(x))).collect();
-    Some(SortKeys { keys, bits, slot })
+    let pack =
+        |v: &[u64; 3]| v[..slots].iter().zip(widths).fold(0u128, |key, (&x, width)| (key << width) | u128::from(x));
+    let keys = ints.iter().map(pack).collect();
+    Some(SortKeys { keys, bits, score_slot: widths[0] })
 }
 
 #[cfg(test)]
