@@ -157,6 +157,13 @@ impl Scope {
     pub fn includes(&self, unit: &str, department: &str) -> bool {
         self.0.iter().any(|s| s == department || s == unit)
     }
+
+    /// `includes` for many people of one department: whether the scope names the department
+    /// (and so takes in everyone) is found once, not for each person.
+    pub fn includes_in<'s>(&'s self, department: &str) -> impl Fn(&str) -> bool + 's {
+        let everyone = self.0.iter().any(|s| s == department);
+        move |unit| everyone || self.0.iter().any(|s| s == unit)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -815,6 +822,18 @@ pub fn to_decimal(value: &Value) -> Option<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A scope asked once for a department answers for every unit as asking each time does,
+        /// whatever the scope names (the department, the unit, an empty name, others).
+        #[test]
+        fn includes_in_is_includes(names in proptest::collection::vec(0usize..4, 0..4), unit in 0usize..4) {
+            let texts = ["客户服务部", "营业厅0001", "", "客服中心0002"];
+            let scope = Scope(names.iter().map(|&n| texts[n].to_string()).collect());
+            let includes = scope.includes_in(texts[0]);
+            proptest::prop_assert_eq!(includes(texts[unit]), scope.includes(texts[unit], texts[0]));
+        }
+    }
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()

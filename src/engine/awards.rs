@@ -91,13 +91,15 @@ pub fn in_period(result: &Period, row: &Period) -> bool {
     }
 }
 
-fn in_scope(scope: &Scope, unit: &str, rubric: &Rubric) -> bool {
-    scope.includes(unit, &rubric.department)
+/// Whether a person of a unit is in `scope` (see `Scope::includes_in`).
+fn in_scope<'s>(scope: &'s Scope, rubric: &Rubric) -> impl Fn(&str) -> bool + 's {
+    scope.includes_in(&rubric.department)
 }
 
 /// The base a quota is taken of (SPEC § 4 "Awards").
 fn base(kind: QuotaBase, people: &[Standing], scope: &Scope, candidates: usize, rubric: &Rubric) -> usize {
-    let at_end = people.iter().filter(|p| p.active_at_end && in_scope(scope, p.unit, rubric));
+    let in_scope = in_scope(scope, rubric);
+    let at_end = people.iter().filter(|p| p.active_at_end && in_scope(p.unit));
     match kind {
         QuotaBase::Headcount => at_end.count(),
         QuotaBase::Staff => at_end.filter(|p| !p.management).count(),
@@ -108,12 +110,11 @@ fn base(kind: QuotaBase, people: &[Standing], scope: &Scope, candidates: usize, 
 /// Ranked candidates in scope, active at end, not vetoed (and, when `staff_only`, not
 /// management), in ranking order — `people` is already in ranking order.
 fn candidates(people: &[Standing], scope: &Scope, staff_only: bool, rubric: &Rubric) -> Vec<Candidate> {
+    let in_scope = in_scope(scope, rubric);
     people
         .iter()
         .enumerate()
-        .filter(|(_, p)| {
-            p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(scope, p.unit, rubric)
-        })
+        .filter(|(_, p)| p.active_at_end && !p.vetoed && !(staff_only && p.management) && in_scope(p.unit))
         .filter_map(|(place, p)| p.rank.map(|rank| Candidate { place, rank }))
         .collect()
 }
@@ -164,8 +165,9 @@ pub fn fire_rules(
                 origin: origin.clone(),
             };
             if let Some(m) = &rule.management {
+                let in_scope = in_scope(&m.scope, rubric);
                 for (i, p) in people.iter().enumerate() {
-                    if p.management && p.active_at_end && !p.vetoed && in_scope(&m.scope, p.unit, rubric) {
+                    if p.management && p.active_at_end && !p.vetoed && in_scope(p.unit) {
                         add_line(&mut lines[i], line(Part::Management, m.amount));
                         recipient[i] = true;
                     }

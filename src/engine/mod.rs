@@ -687,6 +687,8 @@ impl<'a> Listing<'a> {
                 city.entry(position).or_default().push(row);
             }
         }
+        // Whether each of the roster's posts is management, asked once a post, not a person.
+        let management: Vec<bool> = data.roster.posts().iter().map(|post| rubric.is_management(post)).collect();
         // Made in roster order, where people lie one after another in memory, then put in
         // listing order: reading each person in listing order would jump all over memory.
         let by_roster: Vec<Standing> = (0..scored.len())
@@ -695,7 +697,7 @@ impl<'a> Listing<'a> {
                 Standing {
                     person: p,
                     unit: &p.unit,
-                    management: rubric.is_management(&p.post),
+                    management: management[data.roster.post_of(scored[i].0)],
                     active_at_end: p.active_at_end(period),
                     vetoed: vetoes.contains_key(&scored[i].0),
                     rank: ranks[i],
