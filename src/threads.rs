@@ -62,12 +62,19 @@ pub fn halves_mut<T: Send, R: Send>(
 /// `first` here and `second` on a helper thread when there are `from` items or more in all
 /// (below that, both here, in that order).
 fn both<R: Send>(n: usize, from: usize, first: impl FnOnce() -> R, second: impl FnOnce() -> R + Send) -> [R; 2] {
+    let (first, second) = beside(n, from, first, second);
+    [first, second]
+}
+
+/// `here` on this thread and `there` beside it on a helper thread, when the two work on `from`
+/// items or more in all (`n`); below that, both here, in that order.
+pub fn beside<A, B: Send>(n: usize, from: usize, here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B) {
     if n < from {
-        return [first(), second()];
+        return (here(), there());
     }
     std::thread::scope(|scope| {
-        let helper = start(scope, second);
-        [first(), helper.join()]
+        let helper = start(scope, there);
+        (here(), helper.join())
     })
 }
 
@@ -152,6 +159,16 @@ mod tests {
                 )
             });
             assert!(caught.is_err());
+        }
+    }
+
+    #[test]
+    fn beside_gives_both_results_the_second_on_a_helper_from_the_threshold() {
+        let here = std::thread::current().id();
+        for (from, helped) in [(0, true), (5, true), (6, false)] {
+            let (a, (b, there)) = beside(5, from, || 6 * 7, || ("x", std::thread::current().id()));
+            assert_eq!((a, b), (42, "x"));
+            assert_eq!(there != here, helped, "from {from}");
         }
     }
 

@@ -4,6 +4,7 @@
 use super::quota::{self, Candidate, Cut};
 use crate::model::{CityAwardRow, EventRow, Period, PeriodKind, Person, Source};
 use crate::rubric::{AwardRule, CityNetting, QuotaBase, Rubric, Scope};
+use crate::threads;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
@@ -147,46 +148,55 @@ pub fn fire_rules(
             let (rounding, ties) = (rubric.quota.rounding, rubric.quota.ties);
             quota::select(c, staff.share, rubric.quota.base, b, rounding, ties, &id_at(people))
         });
-        // Who got a line of this rule: a mark per person (a rule can pay half the company).
-        let mut recipient = vec![false; people.len()];
-        let (key, name): (Arc<str>, Arc<str>) = (rule.key.as_str().into(), rule.name.as_str().into());
-        let group: Option<Arc<str>> = rule.group.as_deref().map(Arc::from);
-        for firing in 0..fired {
-            let origin = rows[firing.min(rows.len() - 1)].source.clone();
-            let line = |part: Part, amount: Decimal| AwardLine {
-                award: key.clone(),
-                name: name.clone(),
-                source: LineSource::District,
-                part,
-                group: group.clone(),
-                amount,
-                paid: amount,
-                superseded_by: None,
-                origin: origin.clone(),
-            };
-            if let Some(m) = &rule.management {
-                let in_scope = in_scope(&m.scope, rubric);
-                for (i, p) in people.iter().enumerate() {
-                    if p.management && p.active_at_end && !p.vetoed && in_scope(p.unit) {
-                        add_line(&mut lines[i], line(Part::Management, m.amount));
-                        recipient[i] = true;
+        let origins: Vec<&Source> = (0..fired).map(|firing| &rows[firing.min(rows.len() - 1)].source).collect();
+        let management = rule.management.as_ref().map(|m| (m, in_scope(&m.scope, rubric)));
+        let staff = rule.staff.as_ref().zip(cut.as_ref());
+        // Each person's lines are their own: a long listing's are made in two halves, the
+        // second on another thread. Each half has its own copies of the rule's names and the
+        // rows' files, which every line shares: copies shared by both had each line wait on
+        // the other thread for its count of sharers.
+        let recipients = threads::halves_mut(&mut lines, super::TWO_THREADS_FROM, |places, lines| {
+            let (key, name): (Arc<str>, Arc<str>) = (rule.key.as_str().into(), rule.name.as_str().into());
+            let group: Option<Arc<str>> = rule.group.as_deref().map(Arc::from);
+            // Who in this half got a line of this rule (a rule can pay half the company).
+            let mut recipient = vec![false; places.len()];
+            for origin in &origins {
+                let origin = Source { file: Arc::from(&*origin.file), line: origin.line };
+                let line = |part: Part, amount: Decimal| AwardLine {
+                    award: key.clone(),
+                    name: name.clone(),
+                    source: LineSource::District,
+                    part,
+                    group: group.clone(),
+                    amount,
+                    paid: amount,
+                    superseded_by: None,
+                    origin: origin.clone(),
+                };
+                if let Some((m, in_scope)) = &management {
+                    for (k, p) in people[places.clone()].iter().enumerate() {
+                        if p.management && p.active_at_end && !p.vetoed && in_scope(p.unit) {
+                            add_line(&mut lines[k], line(Part::Management, m.amount));
+                            recipient[k] = true;
+                        }
+                    }
+                }
+                if let Some((staff, cut)) = staff {
+                    for k in cut.taken_places().filter(|i| places.contains(i)).map(|i| i - places.start) {
+                        add_line(&mut lines[k], line(Part::Staff, staff.amount));
+                        recipient[k] = true;
                     }
                 }
             }
-            if let (Some(staff), Some(cut)) = (&rule.staff, &cut) {
-                for i in cut.taken_places() {
-                    add_line(&mut lines[i], line(Part::Staff, staff.amount));
-                    recipient[i] = true;
-                }
-            }
-        }
+            recipient.iter().filter(|&&r| r).count()
+        });
         outcomes.push(RuleOutcome {
             key: rule.key.clone(),
             name: rule.name.clone(),
             fired,
             rows: rows.iter().map(|r| r.source.clone()).collect(),
             cut,
-            recipients: recipient.iter().filter(|&&r| r).count(),
+            recipients: recipients.iter().sum(),
             paid: Decimal::ZERO,
         });
     }

@@ -667,43 +667,26 @@ impl<'a> Listing<'a> {
         data: &'a Dataset,
         scored: &[(usize, Scored)],
     ) -> (Listing<'a>, Vec<RuleOutcome>, Vec<Vec<AwardLine>>) {
-        let person = |i: usize| &data.roster.people[scored[i].0];
-        let scores::Ranking { ranks, order: ranked } = scores::ranking(scored, |(_, s)| s, &rubric.tie_break);
-        let order = listing_order(scored, &ranks, ranked, data.roster.id_order());
-        // The earliest veto that applies to each person (then by reason), whatever the row order;
-        // vetoes and city awards are few, people many: look people up by roster position.
-        let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();
-        for v in data.vetoes.iter().filter(|v| period.contains(&v.period)) {
-            let Some(position) = data.roster.position(&v.id) else { continue };
-            let earlier = |old: &&VetoRow| (v.period, &v.reason) < (old.period, &old.reason);
-            if vetoes.get(&position).is_none_or(earlier) {
-                vetoes.insert(position, v);
-            }
+        // Who is vetoed, the city awards and each person's standing but the rank need no
+        // ranking: for a long listing they are made on another thread beside it.
+        let unranked = || {
+            let (vetoes, city) = (vetoes(period, data), city_awards(period, data));
+            let standings = unranked_standings(period, rubric, data, scored, &vetoes);
+            (vetoes, city, standings)
+        };
+        let ((ranks, order), (vetoes, city, mut by_roster)) = threads::beside(
+            scored.len(),
+            TWO_THREADS_FROM,
+            || {
+                let scores::Ranking { ranks, order } = scores::ranking(scored, |(_, s)| s, &rubric.tie_break);
+                let order = listing_order(scored, &ranks, order, data.roster.id_order());
+                (ranks, order)
+            },
+            unranked,
+        );
+        for (standing, rank) in by_roster.iter_mut().zip(ranks) {
+            standing.rank = rank;
         }
-        // The period's city awards by person.
-        let mut city: FxHashMap<usize, Vec<&CityAwardRow>> = FxHashMap::default();
-        for row in data.city_awards.iter().filter(|r| awards::in_period(period, &r.period)) {
-            if let Some(position) = data.roster.position(&row.id) {
-                city.entry(position).or_default().push(row);
-            }
-        }
-        // Whether each of the roster's posts is management, asked once a post, not a person.
-        let management: Vec<bool> = data.roster.posts().iter().map(|post| rubric.is_management(post)).collect();
-        // Made in roster order, where people lie one after another in memory, then put in
-        // listing order: reading each person in listing order would jump all over memory.
-        let by_roster: Vec<Standing> = (0..scored.len())
-            .map(|i| {
-                let p = person(i);
-                Standing {
-                    person: p,
-                    unit: &p.unit,
-                    management: management[data.roster.post_of(scored[i].0)],
-                    active_at_end: p.active_at_end(period),
-                    vetoed: vetoes.contains_key(&scored[i].0),
-                    rank: ranks[i],
-                }
-            })
-            .collect();
         let standings: Vec<Standing> = (0..order.len())
             .map(|place| {
                 cache::prefetch_ahead(&by_roster, &order, place);
@@ -723,6 +706,59 @@ impl<'a> Listing<'a> {
         let payout = lines.iter().map(|l| l.paid).sum();
         (lines, payout)
     }
+}
+
+/// The earliest veto that applies to each person in `period` (then by reason), whatever the
+/// row order; vetoes are few, people many: people are looked up by roster position.
+fn vetoes<'a>(period: &Period, data: &'a Dataset) -> FxHashMap<usize, &'a VetoRow> {
+    let mut vetoes: FxHashMap<usize, &VetoRow> = FxHashMap::default();
+    for v in data.vetoes.iter().filter(|v| period.contains(&v.period)) {
+        let Some(position) = data.roster.position(&v.id) else { continue };
+        let earlier = |old: &&VetoRow| (v.period, &v.reason) < (old.period, &old.reason);
+        if vetoes.get(&position).is_none_or(earlier) {
+            vetoes.insert(position, v);
+        }
+    }
+    vetoes
+}
+
+/// The period's city awards by person (roster position).
+fn city_awards<'a>(period: &Period, data: &'a Dataset) -> FxHashMap<usize, Vec<&'a CityAwardRow>> {
+    let mut city: FxHashMap<usize, Vec<&CityAwardRow>> = FxHashMap::default();
+    for row in data.city_awards.iter().filter(|r| awards::in_period(period, &r.period)) {
+        if let Some(position) = data.roster.position(&row.id) {
+            city.entry(position).or_default().push(row);
+        }
+    }
+    city
+}
+
+/// Each scored person's standing, in the scored list's (roster) order, without a rank yet:
+/// made where people lie one after another in memory, then put in listing order (reading each
+/// person in listing order would jump all over memory).
+fn unranked_standings<'a>(
+    period: &Period,
+    rubric: &Rubric,
+    data: &'a Dataset,
+    scored: &[(usize, Scored)],
+    vetoes: &FxHashMap<usize, &VetoRow>,
+) -> Vec<Standing<'a>> {
+    // Whether each of the roster's posts is management, asked once a post, not a person.
+    let management: Vec<bool> = data.roster.posts().iter().map(|post| rubric.is_management(post)).collect();
+    scored
+        .iter()
+        .map(|&(position, _)| {
+            let p = &data.roster.people[position];
+            Standing {
+                person: p,
+                unit: &p.unit,
+                management: management[data.roster.post_of(position)],
+                active_at_end: p.active_at_end(period),
+                vetoed: vetoes.contains_key(&position),
+                rank: None,
+            }
+        })
+        .collect()
 }
 
 /// The second half of a quarter's or a year's pipeline: the listing and its rules
