@@ -290,10 +290,10 @@ pub fn net(lines: &mut [AwardLine], netting: CityNetting) {
         let d = lines[w].amount;
         let c = best_city.map_or(Decimal::ZERO, |b| lines[b].amount);
         let paid = match netting {
-            // Without a city line, or with one of 0, nothing is taken off: `d - 0` is `d` itself, to the same
-            // places, for any amount but zero (0.00 - 0 gives the 0 taken off). A difference read
-            // back at once waits on the processor putting it together (perf annotate: half of
-            // paying a person).
+            // Without a city line, or with one of 0, nothing is taken off: `d - 0` is `d` itself,
+            // to the same places, for any amount but zero (0.00 - 0 gives the 0 taken off). A
+            // difference read back at once waits on the processor putting it together (perf
+            // annotate: half of paying a person).
             CityNetting::TopUp if c.is_zero() && !d.is_zero() => d.max(Decimal::ZERO),
             CityNetting::TopUp => (d - c).max(Decimal::ZERO),
             CityNetting::Skip if d > c => d,
