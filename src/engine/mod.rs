@@ -58,7 +58,7 @@ pub struct PeriodResult<P = PersonResult> {
     /// Year only: each quarter's payouts by roster position (0 for people not in it), beside
     /// `quarter_totals`; see `quarter_payouts`. Looked up, not copied into every person's
     /// result: 92 bytes a person more in the largest list of a company's year.
-    quarter_paid: Vec<Vec<Decimal>>,
+    quarter_paid: Vec<PaidByPosition>,
     /// Year only: what the department pays for the year, the quarters included.
     pub year_total_payout: Option<Decimal>,
     pub warnings: Vec<Problem>,
@@ -67,13 +67,13 @@ pub struct PeriodResult<P = PersonResult> {
 impl PeriodResult {
     /// A person's payout in each quarter of the year, Q1 first (none outside a year).
     pub fn quarter_payouts<'a>(&'a self, p: &'a PersonResult) -> impl Iterator<Item = (Period, Decimal)> + 'a {
-        self.quarter_totals.iter().zip(&self.quarter_paid).map(|((q, _), paid)| (*q, paid[p.position]))
+        self.quarter_totals.iter().zip(&self.quarter_paid).map(|((q, _), paid)| (*q, paid.get(p.position)))
     }
 
     /// Asks for `p`'s quarter payouts to be fetched into the cache (see `cache::prefetch`).
     pub fn prefetch_quarter_payouts(&self, p: &PersonResult) {
         for paid in &self.quarter_paid {
-            crate::cache::prefetch(paid.as_ptr().wrapping_add(p.position));
+            crate::cache::prefetch(paid.yuan.as_ptr().wrapping_add(p.position));
         }
     }
 
@@ -505,7 +505,48 @@ impl QuarterScores {
 struct SettledPayouts {
     total: Decimal,
     /// By roster position (0 for people not active in the quarter).
-    by_position: Vec<Decimal>,
+    by_position: PaidByPosition,
+}
+
+/// A quarter's payouts by roster position, as a year keeps them until its report is written:
+/// whole yuan (nearly every payout) in 4 bytes a person, any other amount aside. As `Decimal`s
+/// they took 16 bytes a person, 32 MB of fresh memory over a company's four quarters, where
+/// fresh memory is time (docs/performance.md, "The machine").
+#[derive(Debug, Clone, PartialEq)]
+struct PaidByPosition {
+    yuan: Vec<u32>,
+    aside: FxHashMap<usize, Decimal>,
+}
+
+impl PaidByPosition {
+    /// In `yuan`: the amount is in `aside`.
+    const ASIDE: u32 = u32::MAX;
+
+    /// Nothing paid to any of `people`.
+    fn new(people: usize) -> PaidByPosition {
+        PaidByPosition { yuan: vec![0; people], aside: FxHashMap::default() }
+    }
+
+    /// Records the payout at `position`: as its number when that gives it back exactly (whole,
+    /// not negative, no places written), else aside.
+    fn put(&mut self, position: usize, paid: Decimal) {
+        match u32::try_from(paid.mantissa()) {
+            Ok(yuan) if paid.scale() == 0 && !paid.is_sign_negative() && yuan != Self::ASIDE => {
+                self.yuan[position] = yuan
+            }
+            _ => {
+                self.yuan[position] = Self::ASIDE;
+                self.aside.insert(position, paid);
+            }
+        }
+    }
+
+    fn get(&self, position: usize) -> Decimal {
+        match self.yuan[position] {
+            Self::ASIDE => self.aside[&position],
+            yuan => Decimal::from(yuan),
+        }
+    }
 }
 
 /// The second half of a quarter inside a year: each person's payout, as `settle` pays it
@@ -518,7 +559,7 @@ struct SettledPayouts {
 /// `scored` is taken, not borrowed, so that the quarter's list is freed when its payouts are.
 fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scored)>) -> SettledPayouts {
     let (listing, _, mut lines) = Listing::new(q, rubric, data, &scored);
-    let mut by_position = vec![Decimal::ZERO; data.roster.len()];
+    let mut by_position = PaidByPosition::new(data.roster.len());
     let mut total = Decimal::ZERO;
     for place in 0..lines.len() {
         // Each place's scores lie all over the quarter's list (see `cache`).
@@ -528,7 +569,7 @@ fn payouts(q: &Period, rubric: &Rubric, data: &Dataset, scored: Vec<(usize, Scor
         }
         let position = scored[listing.order[place]].0;
         let (_, payout) = listing.pay(position, std::mem::take(&mut lines[place]), rubric);
-        by_position[position] = payout;
+        by_position.put(position, payout);
         total += payout;
     }
     SettledPayouts { total, by_position }
@@ -883,6 +924,43 @@ mod tests {
             d
         });
         proptest::option::weighted(0.9, decimal)
+    }
+
+    #[test]
+    fn paid_by_position_keeps_the_edges_of_whole_yuan() {
+        let mut negative_zero = Decimal::ZERO;
+        negative_zero.set_sign_negative(true);
+        let texts = ["0", "0.00", "300", "4294967294", "4294967295", "4294967296", "1.5", "-300"];
+        let amounts: Vec<Decimal> =
+            texts.iter().map(|t| t.parse().unwrap()).chain(std::iter::once(negative_zero)).collect();
+        let mut kept = PaidByPosition::new(amounts.len());
+        for (position, amount) in amounts.iter().enumerate() {
+            kept.put(position, *amount);
+        }
+        for (position, amount) in amounts.iter().enumerate() {
+            assert_eq!(kept.get(position).serialize(), amount.serialize(), "{amount}");
+        }
+        assert_eq!(kept.aside.len(), 6, "0.00, u32::MAX, 2^32, 1.5, -300 and -0 aside; 0, 300, 2^32 - 2 not");
+    }
+
+    proptest::proptest! {
+        /// A quarter's payouts give back each amount put, to the same places and sign, whole
+        /// yuan or not, and nothing for positions never paid.
+        #[test]
+        fn paid_by_position_gives_back_what_it_was_given(
+            paid in proptest::collection::vec((0usize..8, any_decimal()), 0..12),
+        ) {
+            let mut kept = PaidByPosition::new(8);
+            let mut expected = [Decimal::ZERO; 8];
+            for (position, amount) in paid {
+                let amount = amount.unwrap_or(Decimal::ZERO);
+                kept.put(position, amount);
+                expected[position] = amount;
+            }
+            for (position, amount) in expected.iter().enumerate() {
+                proptest::prop_assert_eq!(kept.get(position).serialize(), amount.serialize());
+            }
+        }
     }
 
     proptest::proptest! {
