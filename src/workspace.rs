@@ -286,31 +286,28 @@ impl Workspace {
                 self.table("events.csv", files::EVENTS, false, &mut found).map(|t| files::events(&t, &mut found));
             (events, found)
         };
-        let large = std::fs::metadata(&roster_path).is_ok_and(|m| m.len() >= files::ROSTER_HALVES_FROM as u64);
-        let (roster, events) = std::thread::scope(|scope| {
-            let events = large.then(|| crate::threads::start(scope, read_events));
+        let size = std::fs::metadata(&roster_path).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
+        let read_roster = || match std::fs::read(&roster_path) {
             // Read whole: a large roster is read in halves on two threads (`files::roster_from_bytes`).
-            let roster = match std::fs::read(&roster_path) {
-                Ok(bytes) => {
-                    self.announce("roster.csv");
-                    found.files += 1;
-                    let (file, aliases) = (self.display("roster.csv"), &self.config.columns.aliases);
-                    files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found)
-                }
-                Err(_) => {
-                    // Missing, or not readable: say which, as for any other file.
-                    let _ = self.table("roster.csv", files::ROSTER, true, &mut found);
-                    Default::default()
-                }
-            };
-            (roster, events.map(crate::threads::Job::join))
-        });
+            Ok(bytes) => {
+                self.announce("roster.csv");
+                found.files += 1;
+                let (file, aliases) = (self.display("roster.csv"), &self.config.columns.aliases);
+                files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found)
+            }
+            Err(_) => {
+                // Missing, or not readable: say which, as for any other file.
+                let _ = self.table("roster.csv", files::ROSTER, true, &mut found);
+                Default::default()
+            }
+        };
+        let (roster, (events, events_found)) =
+            crate::threads::beside(size, files::ROSTER_HALVES_FROM, read_roster, read_events);
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));
         }
         let mut data = Dataset { roster: Arc::new(roster), ..Dataset::default() };
         // What the events gave, after the roster's, as when they are read after it.
-        let (events, events_found) = events.unwrap_or_else(read_events);
         found.append(events_found);
         if let Some(events) = events {
             data.events = events;
