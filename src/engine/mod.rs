@@ -527,14 +527,16 @@ impl PaidByPosition {
         PaidByPosition { yuan: vec![0; people], aside: FxHashMap::default() }
     }
 
-    /// Records the payout at `position`: as its number when that gives it back exactly (whole,
-    /// not negative, no places written), else aside.
+    /// Records the payout at `position`: as its number when that gives it back exactly (as
+    /// `QuarterScores::mantissa` decides: alike to the last bit, places and the sign of zero
+    /// included), else aside.
     fn put(&mut self, position: usize, paid: Decimal) {
-        match u32::try_from(paid.mantissa()) {
-            Ok(yuan) if paid.scale() == 0 && !paid.is_sign_negative() && yuan != Self::ASIDE => {
-                self.yuan[position] = yuan
-            }
-            _ => {
+        let exact = u32::try_from(paid.mantissa())
+            .ok()
+            .filter(|&yuan| yuan != Self::ASIDE && Decimal::from(yuan).serialize() == paid.serialize());
+        match exact {
+            Some(yuan) => self.yuan[position] = yuan,
+            None => {
                 self.yuan[position] = Self::ASIDE;
                 self.aside.insert(position, paid);
             }
