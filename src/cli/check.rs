@@ -1,5 +1,6 @@
 //! `cs-score check [PERIOD]`: validates the rubric and every data file (or one period's),
-//! runs the cross-file checks, and prints every problem as `file:line: message`.
+//! runs the cross-file checks, and prints every problem as `file:line: message` on standard
+//! error, then a summary on standard output.
 
 use super::report::emit;
 use super::{Format, Global};
@@ -63,6 +64,14 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
         summary.push_str("; --strict: warnings count as errors");
     }
     let failed = !problems.is_empty() || (global.strict && !warnings.is_empty());
+    // The problems are errors and warnings, which go to standard error (SPEC §5) in every
+    // format, as every other command's do; what is written to standard output (or --output)
+    // is the report: the JSON, or the summary (a file asked for holds the lines too).
+    let shown = warnings.iter().filter(|_| !global.quiet);
+    let mut all: Vec<Problem> = problems.iter().chain(shown).cloned().collect();
+    sort(&mut all);
+    let lines: String = all.iter().map(|p| format!("{p}\n")).collect();
+    super::report::to_stderr(lines.as_bytes());
     let text = match global.format {
         Format::Json => {
             let list = |v: &[Problem]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -75,15 +84,8 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
             });
             serde_json::to_string_pretty(&value).expect("JSON values always serialise") + "\n"
         }
-        _ => {
-            let shown = warnings.iter().filter(|_| !global.quiet);
-            let mut all: Vec<Problem> = problems.iter().chain(shown).cloned().collect();
-            sort(&mut all);
-            let mut out: String = all.iter().map(|p| format!("{p}\n")).collect();
-            out.push_str(&summary);
-            out.push('\n');
-            out
-        }
+        _ if global.output.is_some() => format!("{lines}{summary}\n"),
+        _ => format!("{summary}\n"),
     };
     emit(global, text.as_bytes())?;
     if failed {

@@ -520,7 +520,7 @@ fn a_folder_problem_is_given_once_by_check() {
         for args in [&["check"][..], &["check", "2009"], &["--format", "json", "check"]] {
             let r = ws.run(args);
             assert_eq!(r.code, 1, "cs-score {args:?}; stderr:\n{}", r.stderr);
-            assert_eq!(r.stdout.lines().filter(|l| l.contains(said)).count(), 1, "cs-score {args:?}:\n{}", r.stdout);
+            assert_eq!(r.stderr.lines().filter(|l| l.contains(said)).count(), 1, "cs-score {args:?}:\n{}", r.stderr);
             let counted = match serde_json::from_str::<serde_json::Value>(&r.stdout) {
                 Ok(json) => json["errors"].as_array().map(Vec::len) == Some(1),
                 Err(_) => r.stdout.contains("check: 1 error(s), 0 warning(s) in "),

@@ -291,7 +291,9 @@ fn check_reports_every_problem_sorted_with_a_summary() {
     ws.write("data/points/2009-06.csv", ws.read("data/points/2009-06.csv").replace("0010,吴婷,90", "0010,吴亭,90"));
     let r = ws.run(&["check"]);
     assert_eq!(r.code, 1);
-    let lines: Vec<&str> = r.stdout.lines().collect();
+    // The problems on standard error, as every command's; the summary is the output.
+    assert_eq!(r.stdout, "check: 2 error(s), 2 warning(s) in 10 files\n");
+    let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(
         lines,
         [
@@ -299,7 +301,6 @@ fn check_reports_every_problem_sorted_with_a_summary() {
             "data/events.csv:7: column rank: \"x\" is not a place: a rank must be a positive whole number (1, 2, 3 …)",
             "data/kpi/2009-05.csv:6: column kpi: \"9O\" is not a number: write a number such as 92.5",
             "data/points/2009-06.csv:11: warning: name \"吴亭\" differs from the roster's \"吴婷\" for id 0010: correct the sheet or the roster",
-            "check: 2 error(s), 2 warning(s) in 10 files",
         ]
     );
     let json = ws.json_any(&["check"]);
@@ -316,13 +317,13 @@ fn check_audits_the_rubric_against_the_roster() {
         .replace("kpi_weight = 0.6", "kpi_weight = 0.5");
     ws.write("rubric.toml", rubric.replace("management_scope = \"客服中心\"", "management_scope = \"客服中兴\""));
     let r = ws.run(&["check"]);
-    assert_eq!(r.code, 0, "warnings only:\n{}", r.stdout);
+    assert_eq!(r.code, 0, "warnings only:\n{}", r.stderr);
     for needle in [
         "rubric.toml: award hall_mystery_top3.staff_share: warning: 0.05 × 5 = 0.25 rounds to 0 places (half_up)",
         "rubric.toml: score.points_weight: warning: points_weight + kpi_weight = 0.9, not 1",
         "rubric.toml: award agency_mystery_top3.management_scope: warning: scope \"客服中兴\" matches no unit on the roster (did you mean 客服中心?)",
     ] {
-        assert!(r.stdout.contains(needle), "missing {needle:?} in\n{}", r.stdout);
+        assert!(r.stderr.contains(needle), "missing {needle:?} in\n{}", r.stderr);
     }
 }
 

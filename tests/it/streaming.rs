@@ -90,7 +90,8 @@ fn neither(line: usize, column: &str) -> String {
     format!("{POINTS}:{line}: column {column}: has bytes that are neither UTF-8 nor GBK/GB18030")
 }
 
-/// Runs `check`, which lists every problem as `file:line: message` on standard output.
+/// Runs `check`, which lists every problem as `file:line: message` on standard error and its
+/// summary on standard output.
 fn check(ws: &Ws) -> Run {
     let r = ws.run(&["check"]);
     assert!(!r.stderr.contains("panicked") && !r.stdout.contains("panicked"), "{r:?}");
@@ -102,7 +103,7 @@ fn check_fails(ws: &Ws, errors: &[String], warnings: &[String]) {
     let r = check(ws);
     assert_eq!(r.code, 1, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     for message in errors.iter().chain(warnings) {
-        assert!(r.stdout.lines().any(|l| l.starts_with(message.as_str())), "missing {message:?} in:\n{}", r.stdout);
+        assert!(r.stderr.lines().any(|l| l.starts_with(message.as_str())), "missing {message:?} in:\n{}", r.stderr);
     }
     let summary = format!("check: {} error(s), {} warning(s)", errors.len(), warnings.len());
     assert!(r.stdout.contains(&summary), "expected {summary:?} in:\n{}", r.stdout);
@@ -421,11 +422,11 @@ fn a_multi_mib_file_whose_last_byte_closes_a_quoted_cell_is_read() {
     let ws = Ws::case("worked-2009Q2");
     ws.write(POINTS, &f.bytes);
     let r = check(&ws);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     // The same in a tiny file (read in one block): also rejected.
     ws.write(POINTS, "id,points\n0001,91\n0002,\"90\"");
     let r = check(&ws);
-    assert!(!r.stdout.contains("not closed"), "{}", r.stdout);
+    assert!(!r.stderr.contains("not closed"), "{}", r.stderr);
 }
 
 // A NUL byte after the first block.
