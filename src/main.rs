@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 // A company's year makes and frees millions of small values (cells, lines, names); mimalloc
 // does that faster than the system allocator (README "Performance"). It asks the kernel for
-// transparent huge pages on its arenas, and they stay on: on the machine measured they make a
-// company's quarter a fifth faster and its year as fast or a tenth faster (docs/performance.md,
-// session 13). `MIMALLOC_ALLOW_THP=0` turns them off where zeroing 2 MB pages costs more.
+// transparent huge pages on its arenas; `cli::fit_pages` turns them off for a large roster,
+// where after a pause they cost more than they save.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -12,6 +12,7 @@ use serde_json::json;
 
 pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
     let workspace = Workspace::find(global.dir.as_deref())?;
+    super::fit_pages(&workspace);
     let (mut problems, mut warnings, files) = match workspace.rubric(global.rubric.as_deref()) {
         Err(Error::Problems(p)) => (p, Vec::new(), 0),
         Err(e) => return Err(e),
