@@ -14,7 +14,13 @@
 # runs for slow commands, at least MIN_RUNS=3, at most RUNS=10), CACHE (where workspaces are
 # generated once and reused: ${TMPDIR:-/tmp}/cs-score-bench), OUT (where results go),
 # CHECK_MAX (20000: run `cs-score check` on workspaces up to this size), HYPERFINE (none: use
-# the timing loop), CARGO_TARGET_DIR.
+# the timing loop), CARGO_TARGET_DIR, COLD_RUNS (5: runs of the year and the quarter, and of
+# their parse floors, each after a pause of PAUSE=3 seconds; 0: none).
+#
+# Two timings of each command: back to back (hyperfine), as benchmarks run, and each after a
+# pause, as a report run by hand or by cron runs. On the virtual machine measured they differ:
+# memory freed for a few seconds is handed back to the host, which backs it again at its next
+# first touch (docs/performance.md, The machine).
 # Needs: cargo, python3 with pandas (installed with pip if missing), /usr/bin/time (GNU time:
 # `apt-get install time`); hyperfine if installed (`apt-get install hyperfine`), else a loop.
 set -euo pipefail
@@ -31,6 +37,8 @@ CHECK_MAX=${CHECK_MAX:-20000}
 CACHE=${CACHE:-${TMPDIR:-/tmp}/cs-score-bench}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${OUT:-$CACHE/results-$(date +%Y%m%d-%H%M%S)}
+COLD_RUNS=${COLD_RUNS:-5}
+PAUSE=${PAUSE:-3}
 PYTHON=${PYTHON:-python3}
 
 say() { printf '%s\n' "$*" >&2; }
@@ -132,6 +140,27 @@ print(f"{size}\t{group}\t{label}\t{kind}\tok\t{runs}\t{r['median']:.6f}\t{min(r[
 EOF
 }
 
+# time_cold SIZE GROUP KIND LABEL -- COMMAND...: COLD_RUNS runs, each after PAUSE seconds of
+# nothing, output to /dev/null; their median, as time_cmd's.
+time_cold() {
+  local size=$1 group=$2 kind=$3 label=$4
+  shift 5
+  [ "$COLD_RUNS" -gt 0 ] || return 0
+  say "-- $size: $label"
+  "$PYTHON" - "$size" "$group" "$label" "$kind" "$COLD_RUNS" "$PAUSE" "$@" >>"$RESULTS" <<'EOF'
+import statistics, subprocess, sys, time
+size, group, label, kind = sys.argv[1:5]
+runs, pause, cmd = int(sys.argv[5]), float(sys.argv[6]), sys.argv[7:]
+times = []
+for _ in range(runs):
+    time.sleep(pause)
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    times.append(time.perf_counter() - t)
+print(f"{size}\t{group}\t{label}\t{kind}\tok\t{runs}\t{statistics.median(times):.6f}\t{min(times):.6f}\t{max(times):.6f}\t\t")
+EOF
+}
+
 # agree SIZE PERIOD CS_OUTPUT: the pandas script checks cs-score's scores.
 agree() {
   local size=$1 period=$2 csv=$3 ws=$4 status
@@ -175,6 +204,12 @@ for size in $SIZES; do
     "$CS" --dir "$ws" quarter 2009Q2 --format csv
   time_cmd "$size" quarter pandas "pandas_scores.py 2009Q2" /dev/null -- \
     "$PYTHON" benches/pandas_scores.py "$ws" 2009Q2
+  after="each after a ${PAUSE} s pause"
+  time_cold "$size" year-cold floor "parse floor (the year's files), $after" -- "$FLOOR" "$ws" 2009
+  time_cold "$size" year-cold cs "cs-score year 2009 --format csv, $after" -- "$CS" --dir "$ws" year 2009 --format csv
+  time_cold "$size" quarter-cold floor "parse floor (2009Q2's files), $after" -- "$FLOOR" "$ws" 2009Q2
+  time_cold "$size" quarter-cold cs "cs-score quarter 2009Q2 --format csv, $after" -- \
+    "$CS" --dir "$ws" quarter 2009Q2 --format csv
   agree "$size" 2009 "$OUT/$size-cs-year.csv" "$ws"
   agree "$size" 2009Q2 "$OUT/$size-cs-q2.csv" "$ws"
 done
