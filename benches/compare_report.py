@@ -112,7 +112,7 @@ def main(out):
         if r["size"] == big and r["kind"] == "cs" and r["rss_kb"]:
             kb = int(r["rss_kb"])
             print(f"- peak memory below 1 GB, `{r['label']}`: {mb(kb)}: {verdict(kb < 1024 * 1024 and r['status'] == 'ok')}")
-    rss = {(r["size"], r["group"]): int(r["rss_kb"]) for r in rows if r["kind"] == "cs" and r["status"] == "ok"}
+    rss = {(r["size"], r["group"]): int(r["rss_kb"]) for r in rows if r["kind"] == "cs" and r["status"] == "ok" and r["rss_kb"]}
     for size in map(str, sizes):
         if (size, "year") in rss and (size, "quarter") in rss:
             print(f"- {int(size):,} people: peak RSS of `year 2009` (12 points + 10 KPI files) ÷ `quarter 2009Q2` "
