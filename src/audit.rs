@@ -111,6 +111,19 @@ pub fn cross_checks(rubric: &Rubric, origin: &str, data: &Dataset, within: Optio
                 format!("event \"{}\" is used by no rule or training table: {hint}", row.event),
             ));
         }
+        // The training table takes the department's place from the rank: a row without one
+        // gives no training slots, and the quarter shows none.
+        if let Some(t) = rubric.training.as_ref().filter(|t| t.event == row.event && t.unit == row.unit) {
+            if row.rank.is_none() {
+                out.push(warn(
+                    row.source.to_string(),
+                    format!(
+                        "column rank: is blank: the training table takes {}'s place in \"{}\" from it; give the place (1, 2, 3 …)",
+                        t.unit, t.event
+                    ),
+                ));
+            }
+        }
     }
     out
 }

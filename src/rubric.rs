@@ -788,6 +788,10 @@ impl Check<'_> {
             self.known_keys(t, &path, &["name", "share"]);
             let name = self.required_string(t, "name", &path);
             let share = self.bounded(t, "share", &path, Decimal::ZERO, Some(Decimal::ONE));
+            // A year's `grades` counts people by band name: two bands of one name would merge.
+            if !name.is_empty() && out.iter().any(|g: &Grade| g.name == name) {
+                self.problem(&join(&path, "name"), format!("duplicate grade name \"{name}\": each band needs its own"));
+            }
             out.push(Grade { name, share });
         }
         let total: Decimal = out.iter().take(out.len().saturating_sub(1)).map(|g| g.share).sum();

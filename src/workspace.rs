@@ -67,6 +67,25 @@ impl Config {
                 match found {
                     None => {}
                     Some(toml::Value::Table(list)) => {
+                        // An alias for a column no file has would be dropped without a word.
+                        let kinds = [
+                            files::ROSTER,
+                            files::POINTS,
+                            files::KPI,
+                            files::EVENTS,
+                            files::CITY_AWARDS,
+                            files::VETOES,
+                        ];
+                        let mut known: Vec<&str> = kinds.iter().flat_map(|k| k.iter().map(|c| c.name)).collect();
+                        known.sort_unstable();
+                        known.dedup();
+                        for canonical in list.keys().filter(|k| !known.contains(&k.as_str())) {
+                            let hint = match crate::error::did_you_mean(canonical, known.iter().copied()) {
+                                Some(near) => format!("did you mean `{near}`?"),
+                                None => format!("aliases are for the columns {}", known.join(", ")),
+                            };
+                            problem(&format!("columns.aliases.{canonical}"), format!("unknown column: {hint}"));
+                        }
                         for (canonical, names) in list {
                             let names: Option<Vec<String>> = names
                                 .as_array()

@@ -11,6 +11,11 @@ use crate::workspace::Workspace;
 use serde_json::json;
 
 pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
+    // A usage error is found before any file is read: the problems are a list, not a table
+    // a spreadsheet would take.
+    if !matches!(global.format, Format::Table | Format::Json) {
+        return Err(Error::Usage(format!("check prints table or json, not {:?}", global.format).to_lowercase()));
+    }
     let workspace = Workspace::find(global.dir.as_deref())?;
     super::fit_pages(&workspace);
     let (mut problems, mut warnings, files) = match workspace.rubric(global.rubric.as_deref()) {

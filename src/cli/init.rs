@@ -61,8 +61,8 @@ pub fn run(dir: Option<&Path>, example: bool, global: &Global) -> Result<()> {
     }
     if !global.quiet {
         let next =
-            if example { "cs-score quarter 2009Q2" } else { "cs-score check, once data/roster.csv is filled in" };
-        eprintln!("made a workspace in {}; next: cd there and run `{next}`", root.display());
+            if example { "`cs-score quarter 2009Q2`" } else { "`cs-score check`, once data/roster.csv is filled in" };
+        eprintln!("made a workspace in {}; next: cd there and run {next}", root.display());
     }
     Ok(())
 }

@@ -330,6 +330,8 @@ fn score_quarter(
         notes.warnings.extend(half.warnings);
     }
     if !notes.problems.is_empty() {
+        // By file and line, as warnings are: the people's order would mix the files.
+        crate::error::sort(&mut notes.problems);
         return Err(notes.problems);
     }
     crate::error::sort(&mut notes.warnings);

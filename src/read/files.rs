@@ -841,13 +841,17 @@ impl PostItems<'_> {
                         items.push((Arc::from(item.name.as_str()), Decimal::ZERO));
                     }
                 }
-                None => found.problems.push(Problem::at(
-                    &table.file,
-                    row.line,
-                    format!(
-                        "item {} is blank: give every item of the {} table, or only the total",
-                        item.name, person.post
-                    ),
+                // The item's column is blank in this row, or the sheet has no such column.
+                None => found.problems.push(table.problem(
+                    row,
+                    &item.name,
+                    match columns.columns[k] {
+                        Some(_) => format!("is blank: give every item of the {} table, or only the total", person.post),
+                        None => format!(
+                            "is not in the sheet: add the column to give every item of the {} table, or give only the total",
+                            person.post
+                        ),
+                    },
                 )),
             }
         }
@@ -959,15 +963,19 @@ pub fn city_awards(table: &Table, roster: &Roster, found: &mut Findings) -> Vec<
             }
             other => other.flatten(),
         };
+        let award = table.cell(row, "award");
+        if award.is_empty() {
+            found.problems.push(table.problem(row, "award", "is blank: name the city award"));
+        }
         let group = match table.cell(row, "group") {
             "" => "cash".to_string(),
             g => g.to_string(),
         };
-        if let (Some(period), Some(person), Some(amount)) = (period, person, amount) {
+        if let (Some(period), Some(person), Some(amount), false) = (period, person, amount, award.is_empty()) {
             out.push(CityAwardRow {
                 period,
                 id: person.id.to_string(),
-                award: table.cell(row, "award").to_string(),
+                award: award.to_string(),
                 amount,
                 group,
                 source: source(table, row),

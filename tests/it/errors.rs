@@ -9,8 +9,9 @@
 //! - `cmd`: the arguments on one line, split on whitespace; `--dir <workspace>` is put in front,
 //!   except when the case has a `nodir` marker file — then the command runs without `--dir` in
 //!   an empty temporary folder;
-//! - `expected`: `exit N`, the line `--- stderr`, the exact stderr, and for `check` (whose report
-//!   goes to standard output) the line `--- stdout` and the exact stdout.
+//! - `expected`: `exit N`, the line `--- stderr`, the exact stderr, and for `check` (whose summary
+//!   goes to standard output, its problems to standard error) the line `--- stdout` and the
+//!   exact stdout.
 //!
 //! The binary runs with `LANG=C`, without `CS_SCORE_DIR`, in the workspace folder. The
 //! temporary folder's path is written `<ws>` in the recorded output. Besides the recorded output,
