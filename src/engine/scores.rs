@@ -258,15 +258,25 @@ pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_di
     for measure in [Measure::Points, Measure::Kpi] {
         let none = absent.iter().filter(|(m, _)| *m == measure).count();
         if none > 0 && none == active_months {
-            // Not one month of it: say so once, plainly, instead of "the mean of the other months".
+            // Not one month of it: say so once, plainly, instead of once a month, by what
+            // `missing_month` makes of it for everyone.
             let folder = if measure == Measure::Points { "points" } else { "kpi" };
-            notes.warnings.push(Problem::new(
-                format!("{data_dir}/{folder}"),
-                format!(
-                    "warning: there is no {} for any month of {quarter}: nobody can be scored or ranked; add the files",
-                    measure.name()
-                ),
-            ));
+            let (at, head) =
+                (format!("{data_dir}/{folder}"), format!("there is no {} for any month of {quarter}", measure.name()));
+            match rubric.score.missing_month {
+                MissingMonth::MeanOfPresent => notes.warnings.push(Problem::new(
+                    at,
+                    format!("warning: {head}: nobody can be scored or ranked; add the files"),
+                )),
+                MissingMonth::Zero => notes.warnings.push(Problem::new(
+                    at,
+                    format!("warning: {head}; every active person counts 0 for each month (score.missing_month = \"zero\"): add the files"),
+                )),
+                MissingMonth::Error => notes.problems.push(Problem::new(
+                    at,
+                    format!("{head} (score.missing_month = \"error\"): add the files, or set score.missing_month to \"mean_of_present\""),
+                )),
+            }
             absent.retain(|(m, _)| *m != measure);
         }
     }
