@@ -261,22 +261,9 @@ pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_di
             // Not one month of it: say so once, plainly, instead of once a month, by what
             // `missing_month` makes of it for everyone.
             let folder = if measure == Measure::Points { "points" } else { "kpi" };
-            let (at, head) =
-                (format!("{data_dir}/{folder}"), format!("there is no {} for any month of {quarter}", measure.name()));
-            match rubric.score.missing_month {
-                MissingMonth::MeanOfPresent => notes.warnings.push(Problem::new(
-                    at,
-                    format!("warning: {head}: nobody can be scored or ranked; add the files"),
-                )),
-                MissingMonth::Zero => notes.warnings.push(Problem::new(
-                    at,
-                    format!("warning: {head}; every active person counts 0 for each month (score.missing_month = \"zero\"): add the files"),
-                )),
-                MissingMonth::Error => notes.problems.push(Problem::new(
-                    at,
-                    format!("{head} (score.missing_month = \"error\"): add the files, or set score.missing_month to \"mean_of_present\""),
-                )),
-            }
+            let head = format!("there is no {} for any month of {quarter}", measure.name());
+            let mean = format!("warning: {head}: nobody can be scored or ranked; add the files");
+            missing_month(rubric, notes, format!("{data_dir}/{folder}"), &head, mean, ("each month", "files"));
             absent.retain(|(m, _)| *m != measure);
         }
     }
@@ -287,26 +274,38 @@ pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_di
         };
         let file = format!("{data_dir}/{folder}/{month}.csv");
         let head = format!("there is no {what} for {month}");
-        match rubric.score.missing_month {
-            MissingMonth::MeanOfPresent => notes.warnings.push(Problem::new(
-                file,
-                format!(
-                    "warning: {head}; {quarter} {} the mean of the other months: add the file",
-                    match measure {
-                        Measure::Points => "points are",
-                        Measure::Kpi => "KPI is",
-                    }
-                ),
-            )),
-            MissingMonth::Zero => notes.warnings.push(Problem::new(
-                file,
-                format!("warning: {head}; every active person counts 0 for it (score.missing_month = \"zero\"): add the file"),
-            )),
-            MissingMonth::Error => notes.problems.push(Problem::new(
-                file,
-                format!("{head} (score.missing_month = \"error\"): add the file, or set score.missing_month to \"mean_of_present\""),
-            )),
-        }
+        let mean = format!(
+            "warning: {head}; {quarter} {} the mean of the other months: add the file",
+            match measure {
+                Measure::Points => "points are",
+                Measure::Kpi => "KPI is",
+            }
+        );
+        missing_month(rubric, notes, file, &head, mean, ("it", "file"));
+    }
+}
+
+/// What `missing_month` makes of sheets not there (`head` says which), at `at`: `mean` is the
+/// warning under "mean_of_present"; under "zero" everyone counts 0 for `counted` and under
+/// "error" it is an error, each saying to add the `files`.
+fn missing_month(
+    rubric: &Rubric,
+    notes: &mut Notes,
+    at: String,
+    head: &str,
+    mean: String,
+    (counted, files): (&str, &str),
+) {
+    match rubric.score.missing_month {
+        MissingMonth::MeanOfPresent => notes.warnings.push(Problem::new(at, mean)),
+        MissingMonth::Zero => notes.warnings.push(Problem::new(
+            at,
+            format!("warning: {head}; every active person counts 0 for {counted} (score.missing_month = \"zero\"): add the {files}"),
+        )),
+        MissingMonth::Error => notes.problems.push(Problem::new(
+            at,
+            format!("{head} (score.missing_month = \"error\"): add the {files}, or set score.missing_month to \"mean_of_present\""),
+        )),
     }
 }
 
