@@ -135,6 +135,8 @@ pub struct Workspace {
     pub config: Config,
     /// Told the name of each monthly file as it begins to be read (a progress display).
     pub on_file: Option<FileHook>,
+    /// Told `FILE: read as ENCODING` for each data file read (`--verbose`).
+    pub on_encoding: Option<FileHook>,
 }
 
 /// Something to tell which file is being read; called from the reading threads.
@@ -169,7 +171,7 @@ impl Workspace {
         };
         let text = read_text(&root.join(CONFIG_FILE), CONFIG_FILE, "the workspace's settings")?;
         let config = Config::parse(&text)?;
-        Ok(Workspace { root, config, on_file: None })
+        Ok(Workspace { root, config, on_file: None, on_encoding: None })
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -312,7 +314,11 @@ impl Workspace {
                 self.announce("roster.csv");
                 found.files += 1;
                 let (file, aliases) = (self.display("roster.csv"), &self.config.columns.aliases);
-                files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found)
+                let roster = files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found);
+                if self.on_encoding.is_some() && found.problems.is_empty() {
+                    self.tell_encoding("roster.csv", crate::read::encoding_of(&bytes));
+                }
+                roster
             }
             Err(_) => {
                 // Missing, or not readable: say which, as for any other file.
@@ -408,12 +414,21 @@ impl Workspace {
         }
     }
 
+    /// Tells `--verbose` how a file was decoded.
+    fn tell_encoding(&self, relative: &str, encoding: &str) {
+        if let Some(hook) = &self.on_encoding {
+            (hook.0)(&format!("{}: read as {encoding}", self.display(relative)));
+        }
+    }
+
     /// Streams one data file (listed in its folder, so present) into `rows`.
     fn stream(&self, relative: &str, columns: &[Column], rows: &mut dyn Rows) -> std::result::Result<(), Vec<Problem>> {
         let path = self.data_dir().join(relative);
         self.announce(relative);
         let open = || std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn std::io::Read>);
-        Table::stream(&self.display(relative), &open, columns, &self.config.columns.aliases, rows).map(drop)
+        let table = Table::stream(&self.display(relative), &open, columns, &self.config.columns.aliases, rows)?;
+        self.tell_encoding(relative, &table.encoding);
+        Ok(())
     }
 
     /// Reads and parses one data file; `None` when an optional file is absent or it cannot
@@ -425,6 +440,7 @@ impl Workspace {
             Ok(bytes) => {
                 found.files += 1;
                 Table::parse(&display, &bytes, columns, &self.config.columns.aliases)
+                    .inspect(|t| self.tell_encoding(relative, &t.encoding))
                     .map_err(|p| found.problems.extend(p))
                     .ok()
             }

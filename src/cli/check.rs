@@ -16,8 +16,10 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
     if !matches!(global.format, Format::Table | Format::Json) {
         return Err(Error::Usage(format!("check prints table or json, not {:?}", global.format).to_lowercase()));
     }
-    let workspace = Workspace::find(global.dir.as_deref())?;
+    let mut workspace = Workspace::find(global.dir.as_deref())?;
     super::fit_pages(&workspace);
+    let encodings = super::encodings(global);
+    workspace.on_encoding = encodings.as_ref().map(|(hook, _)| hook.clone());
     let (mut problems, mut warnings, files) = match workspace.rubric(global.rubric.as_deref()) {
         Err(Error::Problems(p)) => (p, Vec::new(), 0),
         Err(e) => return Err(e),
@@ -61,6 +63,9 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
             }
         }
     };
+    if let Some((_, lines)) = &encodings {
+        super::say_encodings(lines);
+    }
     sort(&mut problems);
     problems.dedup();
     sort(&mut warnings);

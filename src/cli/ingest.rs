@@ -972,7 +972,7 @@ fn new_problems(workspace: &Workspace, rubric: &Rubric, plans: &[Plan], baseline
     // cannot point the copy back at the real files; messages are renamed back afterwards.
     let mut config = workspace.config.clone();
     config.data = data.to_string_lossy().to_string();
-    let overlay = Workspace { root: scratch.0.clone(), config, on_file: None };
+    let overlay = Workspace { root: scratch.0.clone(), config, on_file: None, on_encoding: None };
     let mut problems = match overlay.read(rubric, None) {
         Ok((_, found)) => found.problems,
         Err(Error::Problems(p)) => p,

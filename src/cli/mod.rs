@@ -15,7 +15,7 @@ use crate::model::Period;
 use crate::report::csv::Encoding;
 use crate::report::Lang;
 use crate::rubric::Rubric;
-use crate::workspace::Workspace;
+use crate::workspace::{FileHook, Workspace};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -58,6 +58,32 @@ pub struct Global {
     /// Print no warnings
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Also say how each data file was decoded (UTF-8, UTF-8 with BOM or GB18030), on
+    /// standard error
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+/// With `--verbose`, a hook for `Workspace::on_encoding` and the lines it gathers: files are
+/// read on several threads, so the lines are printed together, by file, once reading is done.
+pub fn encodings(global: &Global) -> Option<(FileHook, std::sync::Arc<std::sync::Mutex<Vec<String>>>)> {
+    global.verbose.then(|| {
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let gather = lines.clone();
+        let hook = FileHook(std::sync::Arc::new(move |line: &str| {
+            gather.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line.to_string());
+        }));
+        (hook, lines)
+    })
+}
+
+/// Prints what `encodings` gathered, each file once, in file order.
+pub fn say_encodings(lines: &std::sync::Mutex<Vec<String>>) {
+    let mut lines = std::mem::take(&mut *lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    lines.sort();
+    lines.dedup();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    report::to_stderr(text.as_bytes());
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -39,6 +39,8 @@ pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
 /// `trail` names whose scoring steps to keep (`explain`).
 pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Context, Report, Vec<Problem>)> {
     let mut ctx = Context::resolve(global)?;
+    let encodings = super::encodings(global);
+    ctx.workspace.on_encoding = encodings.as_ref().map(|(hook, _)| hook.clone());
     let progress = Progress::new(global).map(Arc::new);
     if let Some(p) = &progress {
         let p = p.clone();
@@ -88,6 +90,10 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
     };
     drop(progress);
     ctx.workspace.on_file = None;
+    if let Some((_, lines)) = &encodings {
+        ctx.workspace.on_encoding = None;
+        super::say_encodings(lines);
+    }
     let engine_warnings = match &mut result {
         Report::Month(m) => &mut m.warnings,
         Report::Period(p) => &mut p.warnings,

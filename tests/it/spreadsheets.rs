@@ -779,3 +779,36 @@ fn a_quarter_workbook_is_filled_and_ingested_month_by_month() {
     filled_workbook(&book, &sheets, "积分", &[Values::new(), Values::new(), Values::new()]);
     refused(&ws, &["points", path_arg(&book)], 1, &["has no values in any sheet"]);
 }
+
+/// `--verbose` says how each file was decoded (ROUNDTRIP.md: "say which encoding was used when
+/// asked"), on standard error, once a file, by file; the report itself is as without it.
+#[test]
+fn verbose_names_each_files_encoding() {
+    let ws = Ws::example();
+    let kpi = ws.read("data/kpi/2009-05.csv");
+    let (gbk, _, bad) = encoding_rs::GBK.encode(&kpi);
+    assert!(!bad);
+    ws.write("data/kpi/2009-05.csv", gbk.as_ref());
+    ws.write(
+        "data/points/2009-05.csv",
+        [b"\xEF\xBB\xBF".as_slice(), ws.read("data/points/2009-05.csv").as_bytes()].concat(),
+    );
+    let plain = ws.run(&["quarter", "2009Q2", "-q"]);
+    let verbose = ws.run(&["quarter", "2009Q2", "-q", "--verbose"]);
+    assert_eq!((verbose.code, &verbose.stdout), (0, &plain.stdout));
+    let lines: Vec<&str> = verbose.stderr.lines().collect();
+    for line in [
+        "data/kpi/2009-05.csv: read as GB18030",
+        "data/points/2009-05.csv: read as UTF-8 with BOM",
+        "data/kpi/2009-04.csv: read as UTF-8",
+        "data/roster.csv: read as UTF-8",
+    ] {
+        assert_eq!(lines.iter().filter(|l| **l == line).count(), 1, "{line:?} once in:\n{}", verbose.stderr);
+    }
+    let mut sorted = lines.clone();
+    sorted.sort_unstable();
+    assert_eq!(lines, sorted, "by file");
+    assert!(plain.stderr.is_empty(), "{}", plain.stderr);
+    let check = ws.run(&["check", "-v"]);
+    assert!(check.stderr.contains("data/kpi/2009-05.csv: read as GB18030\n"), "{}", check.stderr);
+}
