@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 // A company's year makes and frees millions of small values (cells, lines, names); mimalloc
 // does that faster than the system allocator (README "Performance"). It asks the kernel for
-// transparent huge pages on its arenas; `cli::fit_pages` turns them off for a large roster,
-// where after a pause they cost more than they save.
+// transparent huge pages on its arenas; `cli::small_pages` turns them off, since after a pause
+// they cost more than they save.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    cs_score::cli::small_pages();
     let cli = match cs_score::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -17,7 +17,6 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
         return Err(Error::Usage(format!("check prints table or json, not {:?}", global.format).to_lowercase()));
     }
     let mut workspace = Workspace::find(global.dir.as_deref())?;
-    super::fit_pages(&workspace);
     let encodings = super::encodings(global);
     workspace.on_encoding = encodings.as_ref().map(|(hook, _)| hook.clone());
     let (mut problems, mut warnings, files) = match workspace.rubric(global.rubric.as_deref()) {

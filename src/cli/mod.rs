@@ -188,7 +188,6 @@ pub struct Context {
 impl Context {
     pub fn resolve(global: &Global) -> Result<Context> {
         let workspace = Workspace::find(global.dir.as_deref())?;
-        fit_pages(&workspace);
         let rubric = workspace.rubric(global.rubric.as_deref())?;
         let lang = global
             .lang
@@ -199,30 +198,23 @@ impl Context {
     }
 }
 
-/// Rosters from which a run does without transparent huge pages: 1 MiB, about 18,000 people.
-const SMALL_PAGES_FROM: u64 = 1 << 20;
-
-/// Transparent huge pages off for this process when the roster is large (`SMALL_PAGES_FROM`),
-/// unless `MIMALLOC_ALLOW_THP` is set (mimalloc's own switch, read before `main`: `=1` keeps
-/// them). mimalloc asks for huge pages on its arenas; a run that comes after a pause, as a
-/// report run by hand or by cron does, gets them from memory the virtual machine has handed
-/// back to its host, and the host backs each again at its first touch. Measured on this
-/// project's machine, the same binary each way, each run after a 3 s pause (docs/performance.md,
-/// session 15): 500,000 people's year 1.44 -> 0.97 s and quarter 0.92 -> 0.48 s without them,
-/// 100,000 people's year 0.37 -> 0.22 s, 20,000 people's 0.05-0.14 -> 0.05-0.07 s. Runs right
-/// after one another are faster with them (500,000 people's year 0.89 against 0.97 s), as
-/// benchmarks run. Pages already touched stay as they are.
-pub fn fit_pages(workspace: &Workspace) {
+/// Transparent huge pages off for this process, unless `MIMALLOC_ALLOW_THP` is set
+/// (mimalloc's own switch, read before `main`: `=1` keeps them). mimalloc asks for huge pages
+/// on its arenas; a run that comes after a pause, as a report run by hand or by cron does, gets
+/// them from memory the virtual machine has handed back to its host, and the host backs each
+/// again at its first touch, while 4 kB pages come first from memory it still backs. Measured
+/// on this project's machine, the same binary each way, each run after a 3 s pause
+/// (docs/performance.md, The machine): 500,000 people's year 1.44 -> 0.97 s and quarter 0.92 ->
+/// 0.48 s without them, 20,000 people's year 119 -> 71 ms, 1,000 people's quarter 24 -> 6 ms,
+/// the example's quarter 4.4 against 5.2 ms. Runs right after one another are faster with
+/// them (500,000 people's year 0.89 against 0.97 s), as benchmarks run, not as people do.
+pub fn small_pages() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none()
-        && std::fs::metadata(workspace.data_dir().join("roster.csv")).is_ok_and(|m| m.len() >= SMALL_PAGES_FROM)
-    {
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
         // SAFETY: PR_SET_THP_DISABLE takes integers only and changes how later page faults
         // are served, not any memory of ours. Should it fail (an old kernel), pages stay huge.
         let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = workspace;
 }
 
 /// A period argument of the expected kind, or a usage error (exit 2).
