@@ -147,15 +147,24 @@ time_cold() {
   shift 5
   [ "$COLD_RUNS" -gt 0 ] || return 0
   say "-- $size: $label"
-  "$PYTHON" - "$size" "$group" "$label" "$kind" "$COLD_RUNS" "$PAUSE" "$@" >>"$RESULTS" <<'EOF'
+  "$PYTHON" - "$size" "$group" "$label" "$kind" "$COLD_RUNS" "$PAUSE" "$TIMEOUT" "$@" >>"$RESULTS" <<'EOF'
 import statistics, subprocess, sys, time
 size, group, label, kind = sys.argv[1:5]
-runs, pause, cmd = int(sys.argv[5]), float(sys.argv[6]), sys.argv[7:]
+runs, pause, timeout, cmd = int(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7]), sys.argv[8:]
 times = []
 for _ in range(runs):
     time.sleep(pause)
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    # A run that fails or outlasts TIMEOUT ends the series with a row that says so, as
+    # time_cmd's do; the other commands and the report still run.
+    try:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"{size}\t{group}\t{label}\t{kind}\ttimeout\t0\t{timeout}\t\t\t\tstopped after {timeout:.0f}s")
+        sys.exit()
+    except subprocess.CalledProcessError as e:
+        print(f"{size}\t{group}\t{label}\t{kind}\tfailed\t0\t\t\t\t\texit {e.returncode}")
+        sys.exit()
     times.append(time.perf_counter() - t)
 print(f"{size}\t{group}\t{label}\t{kind}\tok\t{runs}\t{statistics.median(times):.6f}\t{min(times):.6f}\t{max(times):.6f}\t\t")
 EOF

@@ -4,7 +4,7 @@
 
 use crate::engine::quota;
 use crate::error::{did_you_mean, Problem};
-use crate::model::{Dataset, Period};
+use crate::model::{Dataset, EventRow, Period, PeriodKind};
 use crate::rubric::{QuotaBase, Rubric, Scope};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -111,10 +111,15 @@ pub fn cross_checks(rubric: &Rubric, origin: &str, data: &Dataset, within: Optio
                 format!("event \"{}\" is used by no rule or training table: {hint}", row.event),
             ));
         }
-        // The training table takes the department's place from the rank: a row without one
-        // gives no training slots, and the quarter shows none.
+        // The training table takes the department's place from the best rank among a quarter's
+        // rows (the quarter's own, or its months'): when none of them has one, the quarter has
+        // no training slots. A year's row is no quarter's.
         if let Some(t) = rubric.training.as_ref().filter(|t| t.event == row.event && t.unit == row.unit) {
-            if row.rank.is_none() {
+            let trains = |r: &EventRow| r.event == t.event && r.unit == t.unit;
+            let quarter = (row.period.kind() != PeriodKind::Year).then(|| row.period.quarters()[0]);
+            let ranked_in_quarter =
+                |q: Period| data.events.iter().any(|r| trains(r) && r.rank.is_some() && q.contains(&r.period));
+            if row.rank.is_none() && quarter.is_some_and(|q| !ranked_in_quarter(q)) {
                 out.push(warn(
                     row.source.to_string(),
                     format!(

@@ -79,23 +79,27 @@ impl Config {
                         let mut known: Vec<&str> = kinds.iter().flat_map(|k| k.iter().map(|c| c.name)).collect();
                         known.sort_unstable();
                         known.dedup();
-                        for canonical in list.keys().filter(|k| !known.contains(&k.as_str())) {
-                            let hint = match crate::error::did_you_mean(canonical, known.iter().copied()) {
+                        // Named as headers are matched: whatever the case (`ID` is `id`).
+                        let canonical_of = |key: &str| key.trim().to_lowercase();
+                        for key in list.keys().filter(|k| !known.contains(&canonical_of(k).as_str())) {
+                            let hint = match crate::error::did_you_mean(&canonical_of(key), known.iter().copied()) {
                                 Some(near) => format!("did you mean `{near}`?"),
-                                None => format!("aliases are for the columns {}", known.join(", ")),
+                                None => format!(
+                                    "aliases are for the columns {} (a rubric item's column takes none: its header is the item's name)",
+                                    known.join(", ")
+                                ),
                             };
-                            problem(&format!("columns.aliases.{canonical}"), format!("unknown column: {hint}"));
+                            problem(&format!("columns.aliases.{key}"), format!("unknown column: {hint}"));
                         }
-                        for (canonical, names) in list {
+                        for (key, names) in list {
+                            let canonical = canonical_of(key);
                             let names: Option<Vec<String>> = names
                                 .as_array()
                                 .and_then(|a| a.iter().map(|n| n.as_str().map(|s| s.trim().to_string())).collect());
                             match names {
-                                Some(n) => {
-                                    aliases.insert(canonical.clone(), n);
-                                }
+                                Some(n) => aliases.entry(canonical).or_default().extend(n),
                                 None => problem(
-                                    &format!("columns.aliases.{canonical}"),
+                                    &format!("columns.aliases.{key}"),
                                     "must be a list of header names, e.g. [\"员工号\"]".to_string(),
                                 ),
                             }
@@ -315,8 +319,9 @@ impl Workspace {
                 found.files += 1;
                 let (file, aliases) = (self.display("roster.csv"), &self.config.columns.aliases);
                 let roster = files::roster_from_bytes(&file, &bytes, aliases, files::ROSTER_HALVES_FROM, &mut found);
-                if self.on_encoding.is_some() && found.problems.is_empty() {
-                    self.tell_encoding("roster.csv", crate::read::encoding_of(&bytes));
+                // Decoding the whole file again for its encoding's name: only when asked.
+                if let Some((_, encoding)) = self.on_encoding.as_ref().and_then(|_| crate::read::decode(&bytes).ok()) {
+                    self.tell_encoding("roster.csv", encoding);
                 }
                 roster
             }

@@ -17,8 +17,8 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
         return Err(Error::Usage(format!("check prints table or json, not {:?}", global.format).to_lowercase()));
     }
     let mut workspace = Workspace::find(global.dir.as_deref())?;
-    let encodings = super::encodings(global);
-    workspace.on_encoding = encodings.as_ref().map(|(hook, _)| hook.clone());
+    let encodings = super::Encodings::new(global);
+    workspace.on_encoding = encodings.as_ref().map(super::Encodings::hook);
     let (mut problems, mut warnings, files) = match workspace.rubric(global.rubric.as_deref()) {
         Err(Error::Problems(p)) => (p, Vec::new(), 0),
         Err(e) => return Err(e),
@@ -62,9 +62,7 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
             }
         }
     };
-    if let Some((_, lines)) = &encodings {
-        super::say_encodings(lines);
-    }
+    drop(encodings);
     sort(&mut problems);
     problems.dedup();
     sort(&mut warnings);

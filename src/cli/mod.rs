@@ -64,26 +64,33 @@ pub struct Global {
     pub verbose: bool,
 }
 
-/// With `--verbose`, a hook for `Workspace::on_encoding` and the lines it gathers: files are
-/// read on several threads, so the lines are printed together, by file, once reading is done.
-pub fn encodings(global: &Global) -> Option<(FileHook, std::sync::Arc<std::sync::Mutex<Vec<String>>>)> {
-    global.verbose.then(|| {
-        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let gather = lines.clone();
-        let hook = FileHook(std::sync::Arc::new(move |line: &str| {
+/// With `--verbose`, what each data file was read as: a hook for `Workspace::on_encoding`
+/// gathers the lines (files are read on several threads) and they are printed together, each
+/// file once, by file, when this is dropped: after reading, whether the command goes on or
+/// fails (then before its problems).
+pub struct Encodings(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Encodings {
+    pub fn new(global: &Global) -> Option<Encodings> {
+        global.verbose.then(|| Encodings(std::sync::Arc::default()))
+    }
+
+    pub fn hook(&self) -> FileHook {
+        let gather = self.0.clone();
+        FileHook(std::sync::Arc::new(move |line: &str| {
             gather.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line.to_string());
-        }));
-        (hook, lines)
-    })
+        }))
+    }
 }
 
-/// Prints what `encodings` gathered, each file once, in file order.
-pub fn say_encodings(lines: &std::sync::Mutex<Vec<String>>) {
-    let mut lines = std::mem::take(&mut *lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    lines.sort();
-    lines.dedup();
-    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    report::to_stderr(text.as_bytes());
+impl Drop for Encodings {
+    fn drop(&mut self) {
+        let mut lines = std::mem::take(&mut *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        lines.sort();
+        lines.dedup();
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        report::to_stderr(text.as_bytes());
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

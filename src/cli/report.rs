@@ -39,8 +39,9 @@ pub fn run(global: &Global, period: Period, mask: bool) -> Result<()> {
 /// `trail` names whose scoring steps to keep (`explain`).
 pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Context, Report, Vec<Problem>)> {
     let mut ctx = Context::resolve(global)?;
-    let encodings = super::encodings(global);
-    ctx.workspace.on_encoding = encodings.as_ref().map(|(hook, _)| hook.clone());
+    // Said when this returns, either way.
+    let encodings = super::Encodings::new(global);
+    ctx.workspace.on_encoding = encodings.as_ref().map(super::Encodings::hook);
     let progress = Progress::new(global).map(Arc::new);
     if let Some(p) = &progress {
         let p = p.clone();
@@ -90,10 +91,8 @@ pub fn compute(global: &Global, period: Period, trail: Trail<'_>) -> Result<(Con
     };
     drop(progress);
     ctx.workspace.on_file = None;
-    if let Some((_, lines)) = &encodings {
-        ctx.workspace.on_encoding = None;
-        super::say_encodings(lines);
-    }
+    ctx.workspace.on_encoding = None;
+    drop(encodings);
     let engine_warnings = match &mut result {
         Report::Month(m) => &mut m.warnings,
         Report::Period(p) => &mut p.warnings,

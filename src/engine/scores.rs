@@ -261,7 +261,8 @@ pub fn missing_sheets(quarter: &Period, data: &Dataset, rubric: &Rubric, data_di
             // Not one month of it: say so once, plainly, instead of once a month, by what
             // `missing_month` makes of it for everyone.
             let folder = if measure == Measure::Points { "points" } else { "kpi" };
-            let head = format!("there is no {} for any month of {quarter}", measure.name());
+            let sheet = if measure == Measure::Points { "points sheet" } else { "KPI file" };
+            let head = format!("there is no {sheet} for any month of {quarter}");
             let mean = format!("warning: {head}: nobody can be scored or ranked; add the files");
             missing_month(rubric, notes, format!("{data_dir}/{folder}"), &head, mean, ("each month", "files"));
             absent.retain(|(m, _)| *m != measure);

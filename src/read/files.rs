@@ -505,6 +505,9 @@ pub struct PointsRows<'a> {
     /// What each post's first row worked out, by the roster's number for it (posts are few,
     /// rows many).
     posts: Vec<Option<PostFacts>>,
+    /// The (points table, item) pairs whose column the sheet lacks, said once, at the first
+    /// row giving that table's items (every such row fails the same way).
+    absent_said: HashSet<(usize, usize)>,
     pub sheet: PointsSheet,
 }
 
@@ -535,6 +538,7 @@ impl<'a> PointsRows<'a> {
             people: PersonRows::new(roster),
             total: None,
             posts: vec![None; roster.posts().len()],
+            absent_said: HashSet::new(),
             sheet: PointsSheet::new(Arc::from("")),
         }
     }
@@ -545,6 +549,7 @@ impl super::Rows for PointsRows<'_> {
         let found = &mut *self.found;
         found.rewind(self.mark);
         self.sheet = PointsSheet::with_people(table.file.clone(), self.roster.len());
+        self.absent_said.clear();
         self.people.start(table);
         self.total = table.index("points");
         let before = found.problems.len();
@@ -630,7 +635,11 @@ impl super::Rows for PointsRows<'_> {
         let (sum, items) = if by_items {
             let post_items =
                 PostItems { keep: self.keep_items, names: &self.item_columns, given: &self.given, table: post.table };
-            post_items.read(table, row, &self.roster.people[position], rubric, &self.tables, found)
+            let person = &self.roster.people[position];
+            match post_items.read(table, row, person, rubric, &self.tables, &mut self.absent_said, found) {
+                Some(read) => read,
+                None => return,
+            }
         } else {
             (Decimal::ZERO, Vec::new())
         };
@@ -782,6 +791,9 @@ impl Given {
 }
 
 /// The item values a row gave (`given`, one per item column of `names`).
+/// A row's items as `PostItems::read` finds them: their sum, and (with `keep`) each by name.
+type ItemsRead = (Decimal, Vec<(Arc<str>, Decimal)>);
+
 struct PostItems<'r> {
     /// Whether to return the items themselves (the month bulletin), or only their sum.
     keep: bool,
@@ -793,8 +805,10 @@ struct PostItems<'r> {
 
 impl PostItems<'_> {
     /// Validates the values against the person's post table, in table order, with blank
-    /// bonus items as 0: their sum and (with `keep`) the items. Any problem is pushed; the
-    /// result is then not used.
+    /// bonus items as 0: their sum and (with `keep`) the items; `None` when the row fails on
+    /// an item column the sheet lacks (said once a sheet, in `absent_said`). Any other problem
+    /// is pushed; the result is then not used.
+    #[allow(clippy::too_many_arguments)]
     fn read(
         &self,
         table: &Table,
@@ -802,9 +816,10 @@ impl PostItems<'_> {
         person: &Person,
         rubric: &Rubric,
         tables: &[TableColumns],
+        absent_said: &mut HashSet<(usize, usize)>,
         found: &mut Findings,
-    ) -> (Decimal, Vec<(Arc<str>, Decimal)>) {
-        let none = (Decimal::ZERO, Vec::new());
+    ) -> Option<ItemsRead> {
+        let none = Some((Decimal::ZERO, Vec::new()));
         let Some(t) = self.table else {
             found.problems.push(Problem::at(
                 &table.file,
@@ -826,7 +841,7 @@ impl PostItems<'_> {
                 ));
             }
         }
-        let (mut sum, mut items) = (Decimal::ZERO, Vec::new());
+        let (mut sum, mut items, mut complete) = (Decimal::ZERO, Vec::new(), true);
         for (k, item) in post_table.all_items().enumerate() {
             match columns.columns[k].and_then(|c| self.given.get(c).map(|v| (c, v))) {
                 Some((c, v)) => {
@@ -841,21 +856,29 @@ impl PostItems<'_> {
                         items.push((Arc::from(item.name.as_str()), Decimal::ZERO));
                     }
                 }
-                // The item's column is blank in this row, or the sheet has no such column.
-                None => found.problems.push(table.problem(
+                None if columns.columns[k].is_some() => found.problems.push(table.problem(
                     row,
                     &item.name,
-                    match columns.columns[k] {
-                        Some(_) => format!("is blank: give every item of the {} table, or only the total", person.post),
-                        None => format!(
-                            "is not in the sheet: add the column to give every item of the {} table, or give only the total",
-                            person.post
-                        ),
-                    },
+                    format!("is blank: give every item of the {} table, or only the total", person.post),
                 )),
+                // The sheet has no such column: a problem of the sheet, said at the first row
+                // that needs it.
+                None => {
+                    complete = false;
+                    if absent_said.insert((t, k)) {
+                        found.problems.push(table.problem(
+                            row,
+                            &item.name,
+                            format!(
+                                "is not in the sheet: add the column to give every item of the {} table (rows giving them from this one on), or give only the total",
+                                person.post
+                            ),
+                        ));
+                    }
+                }
             }
         }
-        (sum, items)
+        complete.then_some((sum, items))
     }
 }
 

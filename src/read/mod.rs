@@ -15,18 +15,6 @@ use std::sync::Arc;
 /// Decodes a data file: BOM → UTF-8; else strict UTF-8; else strict GB18030 (a superset of
 /// GBK, what Excel and WPS save on Chinese Windows); else an error. Never replaces bytes.
 /// The error carries the byte offset of the first byte that fits neither.
-/// The name `decode` (and a streamed read) gives the encoding of `bytes`, for a file that
-/// reads without problems: by its BOM, else UTF-8 when it is, else GB18030.
-pub fn encoding_of(bytes: &[u8]) -> &'static str {
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        "UTF-8 with BOM"
-    } else if simdutf8::basic::from_utf8(bytes).is_ok() {
-        "UTF-8"
-    } else {
-        "GB18030"
-    }
-}
-
 pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), (usize, String)> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest).map(|s| (Cow::Borrowed(s), "UTF-8 with BOM")).map_err(|e| {

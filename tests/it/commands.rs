@@ -359,3 +359,77 @@ fn monthly_report_script_writes_the_bulletin_and_the_quarter() {
     assert!(!ws.path().join("reports/2009-07-bulletin.csv").exists());
     assert_eq!(run("May").code, 2);
 }
+
+/// The training warning is for a quarter none of whose rows gives the place: an unranked
+/// monthly row beside the quarter's ranked one is no reason for it, and the slots are there.
+#[test]
+fn check_warns_of_an_unranked_training_row_only_when_its_quarter_has_no_place() {
+    let ws = Ws::case("worked-2009Q2");
+    let events = ws.read("data/events.csv");
+    ws.write("data/events.csv", format!("{events}2009-05,区分公司部门业绩考评,客户服务部,,月度通报\n"));
+    let r = ws.run(&["check"]);
+    assert!(!r.stderr.contains("column rank: is blank"), "{}", r.stderr);
+    assert_eq!(ws.json(&["quarter", "2009Q2"])["training"]["place"], 2);
+    // Without the ranked row the quarter has no place: said, once, at the unranked row.
+    let unranked: String = ws
+        .read("data/events.csv")
+        .lines()
+        .filter(|l| !l.starts_with("2009Q2,区分公司部门业绩考评"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    ws.write("data/events.csv", &unranked);
+    let r = ws.run(&["check"]);
+    assert_eq!(r.stderr.matches("column rank: is blank: the training table takes").count(), 1, "{}", r.stderr);
+    assert!(ws.json(&["quarter", "2009Q2"])["training"].is_null());
+}
+
+/// Aliases are named as headers are matched, whatever the case; a column no file has is an
+/// error with a hint, not dropped.
+#[test]
+fn aliases_take_any_case_and_unknown_columns_are_errors() {
+    let ws = Ws::case("worked-2009Q2");
+    let toml = ws.read("cs-score.toml");
+    ws.write("cs-score.toml", format!("{toml}\n[columns.aliases]\nID = [\"员工号\"]\n"));
+    let points = ws.read("data/points/2009-05.csv");
+    ws.write("data/points/2009-05.csv", points.replacen("id,", "员工号,", 1));
+    let with_alias = ws.run(&["quarter", "2009Q2", "--format", "csv"]);
+    assert_eq!(with_alias.code, 0, "{}", with_alias.stderr);
+    ws.write("cs-score.toml", format!("{toml}\n[columns.aliases]\n\"服务规范\" = [\"服务\"]\n"));
+    let r = ws.run(&["quarter", "2009Q2"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("columns.aliases.服务规范: unknown column: aliases are for the columns"), "{}", r.stderr);
+    assert!(r.stderr.contains("a rubric item's column takes none"), "{}", r.stderr);
+}
+
+/// A quarter without a single points or KPI file follows `missing_month` as a missing month
+/// does (SPEC § 4): "zero" counts everyone 0 and ranks them all first, "error" fails, and
+/// "mean_of_present" leaves everyone without a score.
+#[test]
+fn a_quarter_without_any_sheet_follows_missing_month() {
+    let ws = Ws::case("worked-2009Q2");
+    let rubric = ws.read("rubric.toml");
+    let mode = |m: &str| {
+        ws.write(
+            "rubric.toml",
+            rubric.replace("missing_month = \"mean_of_present\"", &format!("missing_month = \"{m}\"")),
+        )
+    };
+    mode("zero");
+    let zero = ws.json(&["quarter", "2009Q3"]);
+    let people = zero["people"].as_array().unwrap();
+    assert!(!people.is_empty());
+    assert!(people.iter().all(|p| p["score"] == 0.0 && p["rank"] == 1), "{people:?}");
+    mode("error");
+    let r = ws.run(&["quarter", "2009Q3"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "data/points: there is no points sheet for any month of 2009Q3 (score.missing_month = \"error\")"
+        ),
+        "{}",
+        r.stderr
+    );
+    mode("mean_of_present");
+    let mean = ws.json(&["quarter", "2009Q3"]);
+    assert!(mean["people"].as_array().unwrap().iter().all(|p| p["score"].is_null() && p["rank"].is_null()));
+}

@@ -812,3 +812,25 @@ fn verbose_names_each_files_encoding() {
     let check = ws.run(&["check", "-v"]);
     assert!(check.stderr.contains("data/kpi/2009-05.csv: read as GB18030\n"), "{}", check.stderr);
 }
+
+/// `--verbose` names a GBK roster as such, and says what it read before a run's problems too.
+#[test]
+fn verbose_names_a_gbk_roster_and_speaks_before_a_failure() {
+    let ws = Ws::example();
+    let roster = ws.read("data/roster.csv");
+    let (gbk, _, bad) = encoding_rs::GBK.encode(&roster);
+    assert!(!bad);
+    ws.write("data/roster.csv", gbk.as_ref());
+    let kpi = ws.read("data/kpi/2009-05.csv");
+    let mut lines: Vec<&str> = kpi.lines().collect();
+    let broken = format!("{},9O", lines[1].rsplit_once(',').unwrap().0);
+    lines[1] = &broken;
+    ws.write("data/kpi/2009-05.csv", lines.join("\n") + "\n");
+    for period in [["quarter", "2009Q2"], ["year", "2009"]] {
+        let r = ws.run(&[period[0], period[1], "-v"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let said = r.stderr.find("data/roster.csv: read as GB18030\n").expect(&r.stderr);
+        let problem = r.stderr.find("data/kpi/2009-05.csv:2: column kpi:").expect(&r.stderr);
+        assert!(said < problem, "the encodings first:\n{}", r.stderr);
+    }
+}
