@@ -780,15 +780,20 @@ fn a_quarter_workbook_is_filled_and_ingested_month_by_month() {
     refused(&ws, &["points", path_arg(&book)], 1, &["has no values in any sheet"]);
 }
 
+/// Re-saves a workspace file as Excel's "CSV (逗号分隔)" on Chinese Windows would: GBK.
+fn save_as_gbk(ws: &Ws, relative: &str) {
+    let text = ws.read(relative);
+    let (gbk, _, bad) = encoding_rs::GBK.encode(&text);
+    assert!(!bad, "{relative} has a character GBK lacks");
+    ws.write(relative, gbk.as_ref());
+}
+
 /// `--verbose` says how each file was decoded (ROUNDTRIP.md: "say which encoding was used when
 /// asked"), on standard error, once a file, by file; the report itself is as without it.
 #[test]
 fn verbose_names_each_files_encoding() {
     let ws = Ws::example();
-    let kpi = ws.read("data/kpi/2009-05.csv");
-    let (gbk, _, bad) = encoding_rs::GBK.encode(&kpi);
-    assert!(!bad);
-    ws.write("data/kpi/2009-05.csv", gbk.as_ref());
+    save_as_gbk(&ws, "data/kpi/2009-05.csv");
     ws.write(
         "data/points/2009-05.csv",
         [b"\xEF\xBB\xBF".as_slice(), ws.read("data/points/2009-05.csv").as_bytes()].concat(),
@@ -817,10 +822,7 @@ fn verbose_names_each_files_encoding() {
 #[test]
 fn verbose_names_a_gbk_roster_and_speaks_before_a_failure() {
     let ws = Ws::example();
-    let roster = ws.read("data/roster.csv");
-    let (gbk, _, bad) = encoding_rs::GBK.encode(&roster);
-    assert!(!bad);
-    ws.write("data/roster.csv", gbk.as_ref());
+    save_as_gbk(&ws, "data/roster.csv");
     let kpi = ws.read("data/kpi/2009-05.csv");
     let mut lines: Vec<&str> = kpi.lines().collect();
     let broken = format!("{},9O", lines[1].rsplit_once(',').unwrap().0);
