@@ -433,3 +433,20 @@ fn a_quarter_without_any_sheet_follows_missing_month() {
     let mean = ws.json(&["quarter", "2009Q3"]);
     assert!(mean["people"].as_array().unwrap().iter().all(|p| p["score"].is_null() && p["rank"].is_null()));
 }
+
+/// `check --output FILE` writes the whole report (problems, then the summary) to the file; the
+/// problems still go to standard error and nothing to standard output.
+#[test]
+fn check_output_file_holds_the_problems_and_the_summary() {
+    let ws = Ws::case("worked-2009Q2");
+    ws.write("data/kpi/2009-05.csv", ws.read("data/kpi/2009-05.csv").replace("0005,90", "0005,9O"));
+    let file = ws.path().join("check.txt");
+    let r = ws.run(&["check", "-o", file.to_str().unwrap()]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""));
+    let problem = "data/kpi/2009-05.csv:6: column kpi: \"9O\" is not a number: write a number such as 92.5\n";
+    assert_eq!(r.stderr, problem);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{problem}check: 1 error(s), 0 warning(s) in 10 files\n")
+    );
+}
