@@ -78,8 +78,7 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
     let shown = warnings.iter().filter(|_| !global.quiet);
     let mut all: Vec<Problem> = problems.iter().chain(shown).cloned().collect();
     sort(&mut all);
-    let lines: String = all.iter().map(|p| format!("{p}\n")).collect();
-    super::report::to_stderr(lines.as_bytes());
+    super::report::say_lines(&all);
     let text = match global.format {
         Format::Json => {
             let list = |v: &[Problem]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -92,7 +91,7 @@ pub fn run(global: &Global, within: Option<Period>) -> Result<()> {
             });
             serde_json::to_string_pretty(&value).expect("JSON values always serialise") + "\n"
         }
-        _ if global.output.is_some() => format!("{lines}{summary}\n"),
+        _ if global.output.is_some() => all.iter().map(|p| format!("{p}\n")).collect::<String>() + &summary + "\n",
         _ => format!("{summary}\n"),
     };
     emit(global, text.as_bytes())?;

@@ -88,8 +88,7 @@ impl Drop for Encodings {
         let mut lines = std::mem::take(&mut *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         lines.sort();
         lines.dedup();
-        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-        report::to_stderr(text.as_bytes());
+        report::say_lines(&lines);
     }
 }
 
