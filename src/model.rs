@@ -445,7 +445,7 @@ pub struct Roster {
 /// person and another to the name (perf: a tenth of a company's year was those string
 /// comparisons, waiting on memory).
 #[derive(Debug, Clone, Default)]
-pub struct Lookups {
+struct Lookups {
     names: String,
     /// Where each person's name ends in `names`.
     name_ends: Vec<usize>,
@@ -456,8 +456,7 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    /// The lookups of `people`: a whole roster's, or one part's to be `join`ed with the next.
-    pub fn new(people: &[Arc<Person>]) -> Lookups {
+    fn new(people: &[Arc<Person>]) -> Lookups {
         let mut lookups = Lookups {
             names: String::with_capacity(people.iter().map(|p| p.name.len()).sum()),
             name_ends: Vec::with_capacity(people.len()),
@@ -490,31 +489,6 @@ impl Lookups {
         }
         lookups
     }
-
-    /// These lookups followed by those of the people after them (`next`), as `new` makes them
-    /// for both parts in one: a roster read in halves makes each half's on its own thread.
-    pub fn join(mut self, next: Lookups) -> Lookups {
-        let shift = self.names.len();
-        self.names.push_str(&next.names);
-        self.name_ends.extend(next.name_ends.iter().map(|end| end + shift));
-        // The next part's posts by number in these, new ones after these in their order.
-        let mut by_text: FxHashMap<&str, u32> =
-            self.posts.iter().enumerate().map(|(k, post)| (&**post, k as u32)).collect();
-        let mut added = Vec::new();
-        let renumber: Vec<u32> = next
-            .posts
-            .iter()
-            .map(|post| {
-                *by_text.entry(post).or_insert_with(|| {
-                    added.push(post.clone());
-                    (self.posts.len() + added.len() - 1) as u32
-                })
-            })
-            .collect();
-        self.posts.extend(added);
-        self.post_of.extend(next.post_of.iter().map(|&post| renumber[post as usize]));
-        self
-    }
 }
 
 impl Roster {
@@ -533,12 +507,6 @@ impl Roster {
     /// A roster whose index the reader built as it went (it needed one to reject duplicates).
     pub fn with_index(people: Vec<Arc<Person>>, index: IdIndex) -> Roster {
         let lookups = Lookups::new(&people);
-        Roster::with_lookups(people, index, lookups)
-    }
-
-    /// `with_index`, with the `lookups` of `people` already made.
-    pub fn with_lookups(people: Vec<Arc<Person>>, index: IdIndex, lookups: Lookups) -> Roster {
-        debug_assert_eq!(lookups.post_of.len(), people.len(), "lookups for these people");
         Roster { people, index, id_order: Default::default(), lookups }
     }
 
@@ -1132,33 +1100,6 @@ mod tests {
                     proptest::prop_assert_eq!(roster.post_of(position) == roster.post_of(other), person.post == them.post);
                 }
             }
-        }
-
-        /// Lookups made for two parts of a roster and joined are those made for it in one
-        /// pass, wherever it is cut: names, posts numbered in order of first appearance, and
-        /// each person's post (shared copies or not, a few posts or dozens).
-        #[test]
-        fn lookups_joined_are_the_lookups_of_the_whole(
-            people in proptest::collection::vec(("[张王李a]{0,3}", proptest::prop_oneof![0usize..4, 0usize..40], proptest::prelude::any::<bool>()), 0..60),
-            cut in 0usize..61,
-        ) {
-            let mut posts: Vec<Arc<str>> = ["营业员", "客服代表", "厅经理", ""].map(Arc::from).to_vec();
-            posts.extend((4..40).map(|k| Arc::from(format!("岗位{k}"))));
-            let people: Vec<Arc<Person>> = people
-                .iter()
-                .map(|(name, post, shared)| Arc::new(Person {
-                    name: name.as_str().into(),
-                    post: if *shared { posts[*post].clone() } else { Arc::from(&*posts[*post]) },
-                    ..test_person()
-                }))
-                .collect();
-            let cut = cut.min(people.len());
-            let whole = Lookups::new(&people);
-            let joined = Lookups::new(&people[..cut]).join(Lookups::new(&people[cut..]));
-            proptest::prop_assert_eq!(&joined.names, &whole.names);
-            proptest::prop_assert_eq!(&joined.name_ends, &whole.name_ends);
-            proptest::prop_assert_eq!(&joined.post_of, &whole.post_of);
-            proptest::prop_assert_eq!(joined.posts.iter().map(|p| &**p).collect::<Vec<_>>(), whole.posts.iter().map(|p| &**p).collect::<Vec<_>>());
         }
 
         /// An id's number is one to one with the ids it is given for (digits only, at most 16),

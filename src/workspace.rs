@@ -303,16 +303,13 @@ impl Workspace {
     fn read_base(&self) -> Result<(Dataset, Findings)> {
         let mut found = Findings::default();
         let roster_path = self.data_dir().join("roster.csv");
-        // The events need no roster, nor do the city awards' and vetoes' tables until their ids
-        // are looked up: beside a large roster they are read on another thread, while this one
-        // reads the roster's file, which leaves the other core idle.
-        let read_others = || {
+        // The events need no roster: beside a large one they are read on another thread, while
+        // this one reads the roster's file and makes its index, which leave the other core idle.
+        let read_events = || {
             let mut found = Findings::default();
             let events =
                 self.table("events.csv", files::EVENTS, false, &mut found).map(|t| files::events(&t, &mut found));
-            let city = self.table("city-awards.csv", files::CITY_AWARDS, false, &mut found);
-            let vetoes = self.table("vetoes.csv", files::VETOES, false, &mut found);
-            ((events, city, vetoes), found)
+            (events, found)
         };
         let size = std::fs::metadata(&roster_path).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
         let read_roster = || match std::fs::read(&roster_path) {
@@ -334,34 +331,23 @@ impl Workspace {
                 Default::default()
             }
         };
-        let (roster, ((events, city, vetoes), others_found)) =
-            crate::threads::beside(size, files::ROSTER_HALVES_FROM, read_roster, read_others);
+        let (roster, (events, events_found)) =
+            crate::threads::beside(size, files::ROSTER_HALVES_FROM, read_roster, read_events);
         if !found.problems.is_empty() {
             return Err(Error::Problems(found.problems));
         }
         let mut data = Dataset { roster: Arc::new(roster), ..Dataset::default() };
-        // What the other files gave, after the roster's, as when they are read after it (every
-        // caller sorts them by file and line).
-        found.append(others_found);
+        // What the events gave, after the roster's, as when they are read after it.
+        found.append(events_found);
         if let Some(events) = events {
             data.events = events;
         }
-        // Every listing orders people by id: the roster's id order is made beside the ids
-        // looked up here, while the other core would be idle.
-        let roster = &data.roster;
-        let ((city, vetoes), ()) = crate::threads::beside(
-            size,
-            files::ROSTER_HALVES_FROM,
-            || {
-                let city = city.map(|t| files::city_awards(&t, roster, &mut found));
-                (city, vetoes.map(|t| files::vetoes(&t, roster, &mut found)))
-            },
-            || {
-                roster.id_order();
-            },
-        );
-        data.city_awards = city.unwrap_or_default();
-        data.vetoes = vetoes.unwrap_or_default();
+        if let Some(t) = self.table("city-awards.csv", files::CITY_AWARDS, false, &mut found) {
+            data.city_awards = files::city_awards(&t, &data.roster, &mut found);
+        }
+        if let Some(t) = self.table("vetoes.csv", files::VETOES, false, &mut found) {
+            data.vetoes = files::vetoes(&t, &data.roster, &mut found);
+        }
         Ok((data, found))
     }
 

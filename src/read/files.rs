@@ -4,8 +4,8 @@
 use super::{values, Column, Row, Rows, Table};
 use crate::error::Problem;
 use crate::model::{
-    self, CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, Lookups, MonthPoints, Period, Person, PointsSheet,
-    Roster, Sheet, SheetRow, Source, VetoRow,
+    self, CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Sheet,
+    SheetRow, Source, VetoRow,
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
@@ -293,11 +293,7 @@ fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Optio
         let read = Table::stream(file, open, ROSTER, aliases, &mut rows);
         let (people, index) = (rows.people, rows.index);
         let clean = read.is_ok() && found.problems.is_empty() && found.warnings.is_empty();
-        // Each half's lookups on its own thread: made for the whole, they kept one core idle.
-        clean.then(|| {
-            let lookups = Lookups::new(&people);
-            (people, index, lookups)
-        })
+        clean.then_some((people, index))
     };
     let open_second = || Ok(Box::new(std::io::Read::chain(header, second)) as Box<dyn std::io::Read + '_>);
     let open_first = || Ok(Box::new(first) as Box<dyn std::io::Read + '_>);
@@ -307,7 +303,7 @@ fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Optio
         (read(&open_first, bytes.len()), second.join())
     });
     // The second half's own index found its duplicates; its ids join the first's.
-    let ((mut people, mut index, lookups), (second_people, _, second_lookups)) = (first?, second?);
+    let ((mut people, mut index), (second_people, _)) = (first?, second?);
     people.reserve(second_people.len());
     for mut person in second_people {
         // Only this list holds the person yet.
@@ -315,7 +311,7 @@ fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Optio
         index.insert(&person.id, people.len(), &people).ok()?;
         people.push(person);
     }
-    Some(Roster::with_lookups(people, index, lookups.join(second_lookups)))
+    Some(Roster::with_index(people, index))
 }
 
 /// The roster position of a row's id (with a hint when leading zeros were lost), tried first
