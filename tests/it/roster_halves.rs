@@ -169,6 +169,16 @@ proptest! {
         for (k, person) in halves.people.iter().enumerate() {
             prop_assert_eq!(halves.position(&person.id), Some(k), "id {}", person.id);
         }
+        // And the names and posts that sheets' rows are checked against (`Lookups`): release
+        // builds read no roster of these tests in halves otherwise.
+        let posts = |r: &cs_score::model::Roster| r.posts().iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        prop_assert_eq!(posts(&halves), posts(&one_pass));
+        for (k, person) in one_pass.people.iter().enumerate() {
+            prop_assert_eq!(halves.post_of(k), one_pass.post_of(k));
+            prop_assert!(halves.name_is(k, &person.name));
+            let other = format!("{}x", person.name);
+            prop_assert!(!halves.name_is(k, &other));
+        }
         prop_assert_eq!(in_halves.problems, in_one_pass.problems);
         prop_assert_eq!(in_halves.warnings, in_one_pass.warnings);
     }

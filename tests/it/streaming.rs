@@ -1,4 +1,4 @@
-//! Data files larger than the reader's 1 MiB block: the monthly points and KPI files are read
+//! Data files larger than the reader's block: the monthly points and KPI files are read
 //! block by block (UTF-8, or GB18030 when a non-UTF-8 byte turns up anywhere), cut at line
 //! ends outside quoted cells. Whatever straddles a block end, every message must still name
 //! the true 1-based line of the file, and a late GBK byte must give the same result as UTF-8.
@@ -8,7 +8,9 @@
 
 use crate::support::{Run, Ws};
 
-/// The reader's block size (`BLOCK` in src/read/mod.rs).
+/// A multiple of the reader's block size (`BLOCK` in src/read/mod.rs, 256 KiB; this was it until
+/// session 16): every end of one of these is a block end too (every fourth), and the files are
+/// laid out around them.
 const BLOCK: usize = 1 << 20;
 const POINTS: &str = "data/points/2009-05.csv";
 const KPI: &str = "data/kpi/2009-05.csv";
