@@ -169,8 +169,8 @@ proptest! {
         for (k, person) in halves.people.iter().enumerate() {
             prop_assert_eq!(halves.position(&person.id), Some(k), "id {}", person.id);
         }
-        // And the names and posts that sheets' rows are checked against (`Lookups`): release
-        // builds read no roster of these tests in halves otherwise.
+        // And the names and posts that sheets' rows are checked against (`Lookups`): in release
+        // builds no command-line test reads its roster in halves, so only this checks them there.
         let posts = |r: &cs_score::model::Roster| r.posts().iter().map(|p| p.to_string()).collect::<Vec<_>>();
         prop_assert_eq!(posts(&halves), posts(&one_pass));
         for (k, person) in one_pass.people.iter().enumerate() {
