@@ -15,7 +15,8 @@
 # generated once and reused: ${TMPDIR:-/tmp}/cs-score-bench), OUT (where results go),
 # CHECK_MAX (20000: run `cs-score check` on workspaces up to this size), HYPERFINE (none: use
 # the timing loop), CARGO_TARGET_DIR, COLD_RUNS (5: runs of the year and the quarter, and of
-# their parse floors, each after a pause of PAUSE=3 seconds; 0: none).
+# their parse floors, each after a pause of PAUSE=3 seconds; 0: none), CS_BIN (the cs-score
+# binary to time instead of the release build, e.g. benches/pgo.sh's).
 #
 # Two timings of each command: back to back (hyperfine), as benchmarks run, and each after a
 # pause, as a report run by hand or by cron runs. On the virtual machine measured they differ:
@@ -66,7 +67,7 @@ for line in open(sys.argv[2]):
         print(m["executable"])
 EOF
 }
-CS=$TARGET/release/cs-score
+CS=${CS_BIN:-$TARGET/release/cs-score}
 GEN=$(exe gen_workspace)
 FLOOR=$(exe parse_floor)
 if ! [ -x "$CS" ] || ! [ -x "$GEN" ] || ! [ -x "$FLOOR" ]; then
@@ -82,6 +83,7 @@ RESULTS=$OUT/results.tsv
   printf 'cpu\t%s (%s cores)\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)"
   printf 'memory\t%s\n' "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
   printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'binary\t%s\n' "$CS"
   printf 'python\t%s\n' "$("$PYTHON" -c 'import sys, pandas; print(sys.version.split()[0], "pandas", pandas.__version__)')"
 } >"$OUT/meta.tsv"
 : >"$OUT/files.tsv"

@@ -35,7 +35,7 @@ def main(out):
     meta = dict(line.rstrip("\n").split("\t", 1) for line in open(meta_file)) if os.path.exists(meta_file) else {}
     if meta:
         print(f"Run {meta['started']} on {meta['cpu']}, {meta['memory']}; load average at the start "
-              f"{meta['load']}; {meta['python']}.\n")
+              f"{meta['load']}; {meta['python']}; cs-score: {meta.get('binary', 'the release build')}.\n")
 
     def input_bytes(key):
         text = files.get(key, "")
