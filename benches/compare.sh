@@ -25,6 +25,10 @@
 # Needs: cargo, python3 with pandas (installed with pip if missing), /usr/bin/time (GNU time:
 # `apt-get install time`); hyperfine if installed (`apt-get install hyperfine`), else a loop.
 set -euo pipefail
+# Named from where the script is run, before it moves to the repository's root.
+if [ -n "${CS_BIN:-}" ]; then
+  CS_BIN=$(realpath -- "$CS_BIN") || { echo "compare.sh: CS_BIN $CS_BIN: no such file" >&2; exit 1; }
+fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
@@ -70,8 +74,9 @@ EOF
 CS=${CS_BIN:-$TARGET/release/cs-score}
 GEN=$(exe gen_workspace)
 FLOOR=$(exe parse_floor)
-if ! [ -x "$CS" ] || ! [ -x "$GEN" ] || ! [ -x "$FLOOR" ]; then
-  die "build did not produce cs-score, gen_workspace and parse_floor"
+[ -x "$CS" ] || die "$CS is not an executable cs-score"
+if ! [ -x "$GEN" ] || ! [ -x "$FLOOR" ]; then
+  die "build did not produce gen_workspace and parse_floor"
 fi
 GENHASH=$(cat benches/support/gen.rs benches/gen_workspace.rs | sha256sum | cut -c1-10)
 
