@@ -790,10 +790,10 @@ impl Given {
     }
 }
 
-/// The item values a row gave (`given`, one per item column of `names`).
 /// A row's items as `PostItems::read` finds them: their sum, and (with `keep`) each by name.
 type ItemsRead = (Decimal, Vec<(Arc<str>, Decimal)>);
 
+/// The item values a row gave (`given`, one per item column of `names`).
 struct PostItems<'r> {
     /// Whether to return the items themselves (the month bulletin), or only their sum.
     keep: bool,
