@@ -670,25 +670,24 @@ impl From<Settled<'_>> for PersonResult {
     }
 }
 
-/// Listing order: by rank (the unranked last), then by id. The ranking lists people by rank
-/// already, equal ranks in roster order: only each run of one rank (few and short) and the
-/// unranked are sorted, by each person's place in id order (see `Roster::id_order`).
+/// Each scored entry's place in id order (see `Roster::id_order`), looked up in one pass in
+/// entry order: what a listing orders equal ranks by.
+fn id_places(scored: &[(usize, Scored)], id_order: &[u32]) -> Vec<u32> {
+    scored.iter().map(|(position, _)| id_order[*position]).collect()
+}
+
+/// The listing of `scored`: by rank (the unranked last), then by id. The ranking (by
+/// `scores::ranking_listed_by` with `id_places`) lists people so already; only the unranked,
+/// few, are sorted here.
 fn listing_order(
     scored: &[(usize, Scored)],
-    ranks: &[Option<u32>],
-    mut order: Vec<u32>,
-    id_order: &[u32],
-) -> Vec<usize> {
-    // Each entry's place in id order, looked up in one pass in entry order: the runs below
-    // visit entries in ranked order, all over memory, and an entry's position read from the
-    // scored list itself (80 bytes an entry) was a cache miss each (half of this function's time).
-    let id_places: Vec<u32> = scored.iter().map(|(position, _)| id_order[*position]).collect();
-    let by_id = |i: &u32| id_places[*i as usize];
-    order.chunk_by_mut(|a, b| ranks[*a as usize] == ranks[*b as usize]).for_each(|run| run.sort_unstable_by_key(by_id));
+    scores::Ranking { ranks, mut order }: scores::Ranking,
+    id_places: &[u32],
+) -> (Vec<Option<u32>>, Vec<usize>) {
     let mut unranked: Vec<u32> = (0..scored.len() as u32).filter(|&i| ranks[i as usize].is_none()).collect();
-    unranked.sort_unstable_by_key(by_id);
+    unranked.sort_unstable_by_key(|&i| id_places[i as usize]);
     order.extend(unranked);
-    order.into_iter().map(|i| i as usize).collect()
+    (ranks, order.into_iter().map(|i| i as usize).collect())
 }
 
 /// What settling a period works out before settling each person: the listing order, each
@@ -723,9 +722,9 @@ impl<'a> Listing<'a> {
             scored.len(),
             TWO_THREADS_FROM,
             || {
-                let scores::Ranking { ranks, order } = scores::ranking(scored, |(_, s)| s, &rubric.tie_break);
-                let order = listing_order(scored, &ranks, order, data.roster.id_order());
-                (ranks, order)
+                let id_places = id_places(scored, data.roster.id_order());
+                let ranking = scores::ranking_listed_by(scored, |(_, s)| s, &rubric.tie_break, Some(&id_places));
+                listing_order(scored, ranking, &id_places)
             },
             unranked,
         );
@@ -1023,8 +1022,10 @@ mod tests {
             let mut id_order: Vec<u32> = (0..roster.len() as u32).collect();
             id_order.sort_by_key(|&i| (shuffle[i as usize], i));
             let ties: [&[TieKey]; 3] = [&[], &[TieKey::Kpi], &[TieKey::Kpi, TieKey::Points, TieKey::Kpi]];
-            let scores::Ranking { ranks, order } = scores::ranking(&scored, |(_, s)| s, ties[tie]);
-            let listed = listing_order(&scored, &ranks, order, &id_order);
+            let id_places = id_places(&scored, &id_order);
+            let ranking = scores::ranking_listed_by(&scored, |(_, s)| s, ties[tie], Some(&id_places));
+            let (ranks, listed) = listing_order(&scored, ranking, &id_places);
+            proptest::prop_assert_eq!(&ranks, &scores::rank(&scored, |(_, s)| s, ties[tie]));
             let mut expected: Vec<usize> = (0..scored.len()).collect();
             expected.sort_by_key(|&i| (ranks[i].is_none(), ranks[i], id_order[scored[i].0]));
             proptest::prop_assert_eq!(listed, expected);

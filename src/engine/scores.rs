@@ -448,14 +448,27 @@ pub struct Ranking {
 
 /// `rank`, with the order it found.
 pub fn ranking<T>(entries: &[T], scored: impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Ranking {
-    if let Some(ranking) = ranking_by_keys(entries, &scored, tie_break) {
+    ranking_listed_by(entries, scored, tie_break, None)
+}
+
+/// `ranking`, equal keys ordered by `listed` (each entry's own number, no two the same: a
+/// listing's place in id order) rather than by index, so that the order is a listing's already
+/// (`engine::listing_order`) and no run of equals is sorted again.
+pub fn ranking_listed_by<T>(
+    entries: &[T],
+    scored: impl Fn(&T) -> &Scored,
+    tie_break: &[TieKey],
+    listed: Option<&[u32]>,
+) -> Ranking {
+    if let Some(ranking) = ranking_by_keys(entries, &scored, tie_break, listed) {
         return ranking;
     }
     let mut order: Vec<u32> =
         (0..entries.len() as u32).filter(|&i| scored(&entries[i as usize]).score.is_some()).collect();
     let of = |i: u32| scored(&entries[i as usize]);
-    // Stable: equal keys stay in index order.
-    order.sort_by(|&a, &b| compare(of(a), of(b), tie_break));
+    let listed_at = |i: u32| listed.map_or(i, |l| l[i as usize]);
+    // Stable: without `listed`, equal keys stay in index order.
+    order.sort_by(|&a, &b| compare(of(a), of(b), tie_break).then_with(|| listed_at(a).cmp(&listed_at(b))));
     let tied = |place: usize| compare(of(order[place - 1]), of(order[place]), tie_break).is_eq();
     let ranks = ranks_in_order(entries.len(), &order, tied);
     Ranking { ranks, order }
@@ -475,12 +488,28 @@ fn ranks_in_order(n: usize, order: &[u32], tied: impl Fn(usize) -> bool) -> Vec<
     ranks
 }
 
-/// The ranking by integer sort keys (see `sort_keys`), each packed with its index into one
-/// number: half a million people are then sorted as plain `u64`s (or `u128`s when the keys are
-/// long), not by comparing decimals scattered in memory. `None` when the keys do not fit.
-fn ranking_by_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break: &[TieKey]) -> Option<Ranking> {
+/// The ranking by integer sort keys (see `sort_keys`), each packed with its index (or its
+/// `listed` number) into one number: half a million people are then sorted as plain `u64`s (or
+/// `u128`s when the keys are long), not by comparing decimals scattered in memory. `None` when
+/// the keys do not fit.
+fn ranking_by_keys<T>(
+    entries: &[T],
+    scored: &impl Fn(&T) -> &Scored,
+    tie_break: &[TieKey],
+    listed: Option<&[u32]>,
+) -> Option<Ranking> {
     let keys = sort_keys(entries, scored, tie_break)?;
-    let index_bits = u32::try_from(entries.len()).ok().map_or(u32::BITS, |n| u32::BITS - n.leading_zeros());
+    // What follows the key: the index, or the `listed` number, and the entry each number is.
+    let listed_at = |i: usize| listed.map_or(i as u32, |l| l[i]);
+    let entry_of: Option<Vec<u32>> = listed.map(|listed| {
+        let mut entry_of = vec![0; listed.iter().max().map_or(0, |&m| m as usize + 1)];
+        for (i, &l) in listed.iter().enumerate() {
+            entry_of[l as usize] = i as u32;
+        }
+        entry_of
+    });
+    let span = entry_of.as_ref().map_or(entries.len(), Vec::len);
+    let index_bits = u32::try_from(span).ok().map_or(u32::BITS, |n| u32::BITS - n.leading_zeros());
     // Best first: the sort is ascending, so each key is turned around below its largest value.
     let top = (1u128 << keys.bits) - 1;
     let packed = || {
@@ -488,19 +517,26 @@ fn ranking_by_keys<T>(entries: &[T], scored: &impl Fn(&T) -> &Scored, tie_break:
             .iter()
             .enumerate()
             .filter(|(_, k)| keys.scored(**k))
-            .map(move |(i, k)| ((top - k) << index_bits) | i as u128)
+            .map(move |(i, k)| ((top - k) << index_bits) | u128::from(listed_at(i)))
     };
+    let entry_of = entry_of.as_deref();
     if keys.bits + index_bits <= u64::BITS {
-        Some(ranking_packed(entries.len(), packed().map(|p| p as u64), index_bits))
+        Some(ranking_packed(entries.len(), packed().map(|p| p as u64), index_bits, entry_of))
     } else if keys.bits + index_bits <= u128::BITS {
-        Some(ranking_packed(entries.len(), packed(), index_bits))
+        Some(ranking_packed(entries.len(), packed(), index_bits, entry_of))
     } else {
         None
     }
 }
 
-/// Sorts packed keys (turned-around key, then index) and reads the ranking off them.
-fn ranking_packed<P: Ord + Copy + Into<u128>>(n: usize, packed: impl Iterator<Item = P>, index_bits: u32) -> Ranking {
+/// Sorts packed keys (turned-around key, then index or listed number) and reads the ranking
+/// off them; `entry_of` turns a listed number back into its entry.
+fn ranking_packed<P: Ord + Copy + Into<u128>>(
+    n: usize,
+    packed: impl Iterator<Item = P>,
+    index_bits: u32,
+    entry_of: Option<&[u32]>,
+) -> Ranking {
     // Room at once: collected from a filter, the list would grow step by step.
     let mut packed = {
         let mut list = Vec::with_capacity(n);
@@ -508,8 +544,11 @@ fn ranking_packed<P: Ord + Copy + Into<u128>>(n: usize, packed: impl Iterator<It
         list
     };
     packed.sort_unstable();
-    let index = |p: P| (p.into() & ((1 << index_bits) - 1)) as u32;
-    let order: Vec<u32> = packed.iter().map(|&p| index(p)).collect();
+    let low = |p: P| (p.into() & ((1 << index_bits) - 1)) as u32;
+    let order: Vec<u32> = match entry_of {
+        None => packed.iter().map(|&p| low(p)).collect(),
+        Some(entry_of) => packed.iter().map(|&p| entry_of[low(p) as usize]).collect(),
+    };
     let key_at = |place: usize| packed[place].into() >> index_bits;
     let ranks = ranks_in_order(n, &order, |place| key_at(place - 1) == key_at(place));
     Ranking { ranks, order }
@@ -653,6 +692,7 @@ mod tests {
             ),
             magnitude in 0u32..3,
             tie in 0usize..6,
+            shuffle in proptest::collection::vec(proptest::num::u32::ANY, 60),
         ) {
             let shift = [0, 20, 50][magnitude as usize];
             let value = |v: Option<(i64, u32, bool)>| {
@@ -680,10 +720,25 @@ mod tests {
                     p.score.map(|_| 1 + ahead as u32)
                 })
                 .collect();
+            // Equal keys by a listed number instead (unique, with gaps, in another order):
+            // the same ranks, the order sorted by key then by that number.
+            let mut by_shuffle: Vec<usize> = (0..people.len()).collect();
+            by_shuffle.sort_by_key(|&i| (shuffle[i], i));
+            let mut listed = vec![0u32; people.len()];
+            for (k, &i) in by_shuffle.iter().enumerate() {
+                listed[i] = 2 * k as u32 + 1;
+            }
+            let mut listed_order = order.clone();
+            listed_order.sort_by_key(|&i| listed[i as usize]);
+            listed_order.sort_by(|&a, &b| compare(&people[a as usize], &people[b as usize], tie_break));
+            proptest::prop_assert_eq!(
+                ranking_listed_by(&people, |s| s, tie_break, Some(&listed)),
+                Ranking { ranks: ranks.clone(), order: listed_order }
+            );
             proptest::prop_assert_eq!(ranking(&people, |s| s, tie_break), Ranking { ranks, order });
             let everyday = magnitude < 2 && tie < 5 && people.iter().flat_map(|p| [p.score, p.kpi, p.points]).flatten().all(|d| !d.is_sign_negative());
             if everyday {
-                proptest::prop_assert!(ranking_by_keys(&people, &|s: &Scored| s, tie_break).is_some());
+                proptest::prop_assert!(ranking_by_keys(&people, &|s: &Scored| s, tie_break, None).is_some());
             }
         }
     }
