@@ -74,6 +74,35 @@ pub fn at_most(mantissa: i128, scale: u32, max: Decimal) -> Option<bool> {
     Some(rescale(mantissa, scale, common)? <= rescale(max.mantissa(), max.scale(), common)?)
 }
 
+/// A maximum, with its mantissa worked out once at each of the few scales a sheet's plain
+/// numbers have (0–3 places): checking a cell against it is then one comparison of integers,
+/// where `at_most` brings the maximum to the cell's scale for every cell (perf: half of the
+/// integer checks of a points row by items).
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: Decimal,
+    /// `max`'s mantissa at 0, 1, 2 and 3 places; `None` where it has more places or does not fit.
+    at: [Option<i64>; 4],
+}
+
+impl Limit {
+    pub fn new(max: Decimal) -> Limit {
+        let at = std::array::from_fn(|places| {
+            rescale(max.mantissa(), max.scale(), places as u32).and_then(|m| i64::try_from(m).ok())
+        });
+        Limit { max, at }
+    }
+
+    /// `at_most(mantissa, scale, max)`.
+    #[inline]
+    pub fn admits(&self, mantissa: i64, scale: u32) -> Option<bool> {
+        match self.at.get(scale as usize) {
+            Some(Some(max)) => Some(mantissa <= *max),
+            _ => at_most(mantissa.into(), scale, self.max),
+        }
+    }
+}
+
 /// `mantissa / 10^scale` as a mantissa at `to` places (not fewer than `scale`), when it fits.
 pub fn rescale(mantissa: i128, scale: u32, to: u32) -> Option<i128> {
     let by = to.checked_sub(scale)? as usize;
@@ -1060,6 +1089,9 @@ mod tests {
                 }
                 if mantissa < 1 << 62 && scale <= 10 {
                     proptest::prop_assert_eq!(at_most(mantissa, scale, max), Some(value <= max));
+                }
+                if let Ok(small) = i64::try_from(mantissa) {
+                    proptest::prop_assert_eq!(Limit::new(max).admits(small, scale), at_most(mantissa, scale, max));
                 }
             }
         }

@@ -4,8 +4,8 @@
 use super::{values, Column, Row, Rows, Table};
 use crate::error::Problem;
 use crate::model::{
-    self, CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, MonthPoints, Period, Person, PointsSheet, Roster, Sheet,
-    SheetRow, Source, VetoRow,
+    self, CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, Limit, MonthPoints, Period, Person, PointsSheet, Roster,
+    Sheet, SheetRow, Source, VetoRow,
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
@@ -517,6 +517,8 @@ struct TableColumns {
     columns: Vec<Option<usize>>,
     /// For each item of the table, whether it is a bonus item (blank means 0).
     bonus: Vec<bool>,
+    /// For each item of the table, its maximum.
+    maxima: Vec<Limit>,
     /// For each item column, whether the table has that item.
     has: Vec<bool>,
 }
@@ -569,6 +571,7 @@ impl super::Rows for PointsRows<'_> {
             .map(|t| TableColumns {
                 columns: t.all_items().map(|i| names.iter().position(|(n, _)| **n == *i.name)).collect(),
                 bonus: t.all_items().map(|i| t.bonus.iter().any(|b| b.name == i.name)).collect(),
+                maxima: t.all_items().map(|i| Limit::new(i.max)).collect(),
                 has: names.iter().map(|(n, _)| t.all_items().any(|i| *i.name == **n)).collect(),
             })
             .collect();
@@ -627,7 +630,7 @@ impl super::Rows for PointsRows<'_> {
         let by_items = self.given.any();
         let post = post_facts(&mut self.posts, self.roster, position, rubric);
         if let Some(total) = plain_total.filter(|_| !self.keep_items && self.given.written.is_empty()) {
-            if let Some((mantissa, scale)) = plain_points((rubric, &self.tables, &self.given), total, by_items, post) {
+            if let Some((mantissa, scale)) = plain_points((&self.tables, &self.given), total, by_items, post) {
                 self.sheet.insert_parts(position, mantissa, scale, line(row));
                 return;
             }
@@ -661,7 +664,7 @@ impl super::Rows for PointsRows<'_> {
                 sum
             }
         };
-        if in_range(table, row, "points", points, post.ceiling, found) {
+        if in_range(table, row, "points", points, post.ceiling.max, found) {
             self.sheet.insert(position, MonthPoints { points, line: line(row) });
             self.sheet.insert_items(position, items);
         }
@@ -675,23 +678,23 @@ impl super::Rows for PointsRows<'_> {
 /// them has, as adding `Decimal`s does (plain numbers carry no trailing zeros, and their
 /// zeros no places).
 fn plain_points(
-    (rubric, tables, given): (&Rubric, &[TableColumns], &Given),
+    (tables, given): (&[TableColumns], &Given),
     total: Option<(i64, u32)>,
     by_items: bool,
     post: PostFacts,
 ) -> Option<(i64, u32)> {
     let (mantissa, scale) = if by_items {
         let t = post.table?;
-        let (post_table, columns) = (&rubric.points.tables[t], &tables[t]);
+        let columns = &tables[t];
         if given.given.iter().zip(&columns.has).any(|(&given, &has)| given && !has) {
             return None;
         }
         let (mut sum, mut places) = (0i128, 0u32);
-        for (k, item) in post_table.all_items().enumerate() {
+        for (k, max) in columns.maxima.iter().enumerate() {
             match columns.columns[k].filter(|&c| given.given[c]) {
                 Some(c) => {
                     let (m, s) = given.parts[c];
-                    if !model::at_most(m.into(), s, item.max)? {
+                    if !max.admits(m, s)? {
                         return None;
                     }
                     if s > places {
@@ -714,13 +717,13 @@ fn plain_points(
     } else {
         total?
     };
-    model::at_most(mantissa.into(), scale, post.ceiling)?.then_some((mantissa, scale))
+    post.ceiling.admits(mantissa, scale)?.then_some((mantissa, scale))
 }
 
 /// What a points sheet needs to know of a post: its points ceiling and its points table.
 #[derive(Clone, Copy)]
 struct PostFacts {
-    ceiling: Decimal,
+    ceiling: Limit,
     /// The rubric's points table for the post, by index.
     table: Option<usize>,
 }
@@ -732,7 +735,7 @@ fn post_facts(posts: &mut [Option<PostFacts>], roster: &Roster, position: usize,
     *posts[index].get_or_insert_with(|| {
         let post = &roster.posts()[index];
         PostFacts {
-            ceiling: rubric.points_ceiling(post),
+            ceiling: Limit::new(rubric.points_ceiling(post)),
             table: rubric.points.tables.iter().position(|t| t.posts.iter().any(|p| **p == **post)),
         }
     })
@@ -892,19 +895,21 @@ pub fn kpi(table: &Table, roster: &Roster, rubric: &Rubric, found: &mut Findings
 
 /// `kpi`, one row at a time, for `Table::stream`.
 pub struct KpiRows<'a> {
-    rubric: &'a Rubric,
     found: &'a mut Findings,
     mark: (usize, usize),
     people: PersonRows<'a>,
     /// The `kpi` column.
     kpi: Option<usize>,
+    /// The rubric's `kpi_max`.
+    max: Limit,
     pub sheet: KpiSheet,
 }
 
 impl<'a> KpiRows<'a> {
     pub fn new(roster: &'a Roster, rubric: &'a Rubric, found: &'a mut Findings) -> KpiRows<'a> {
         let sheet = KpiSheet::new(Arc::from(""));
-        KpiRows { mark: found.mark(), rubric, found, people: PersonRows::new(roster), kpi: None, sheet }
+        let max = Limit::new(rubric.kpi_max);
+        KpiRows { mark: found.mark(), found, people: PersonRows::new(roster), kpi: None, max, sheet }
     }
 }
 
@@ -926,7 +931,7 @@ impl super::Rows for KpiRows<'_> {
             // A plain number in range goes into the sheet as its parts: a `Decimal` made here
             // and read back whole at once stalled the processor (perf annotate: a sixth of this
             // function's time; see `Given`).
-            Some((mantissa, scale)) if model::at_most(mantissa.into(), scale, self.rubric.kpi_max) == Some(true) => {
+            Some((mantissa, scale)) if self.max.admits(mantissa, scale) == Some(true) => {
                 self.sheet.insert_parts(position, mantissa, scale, line(row));
                 return;
             }
@@ -937,7 +942,7 @@ impl super::Rows for KpiRows<'_> {
                 kpi
             }
         };
-        if in_range(table, row, "kpi", kpi, self.rubric.kpi_max, found) {
+        if in_range(table, row, "kpi", kpi, self.max.max, found) {
             self.sheet.insert(position, KpiValue { kpi, line: line(row) });
         }
     }
