@@ -31,15 +31,24 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Sorts problems by file, then line number (numerically), then message.
-pub fn sort(problems: &mut [Problem]) {
-    problems.sort_by_cached_key(|p| {
-        let (file, line) = match p.location.rsplit_once(':') {
-            Some((file, line)) if line.parse::<u64>().is_ok() => (file.to_string(), line.parse::<u64>().unwrap_or(0)),
-            _ => (p.location.clone(), 0),
+/// Sorts problems by file, then line number (numerically), then message; equal ones keep
+/// their order.
+pub fn sort(problems: &mut Vec<Problem>) {
+    // Each problem's key borrows its texts, and the problems are sorted by their places (a
+    // key of copied texts was two allocations a problem, and a company's year sorts its tens
+    // of thousands of warnings three times).
+    fn key((place, p): (usize, &Problem)) -> (&str, u64, &str, usize) {
+        let (file, line) = match p.location.rsplit_once(':').map(|(file, line)| (file, line.parse::<u64>())) {
+            Some((file, Ok(line))) => (file, line),
+            _ => (p.location.as_str(), 0),
         };
-        (file, line, p.message.clone())
-    });
+        (file, line, p.message.as_str(), place)
+    }
+    let mut keys: Vec<(&str, u64, &str, usize)> = problems.iter().enumerate().map(key).collect();
+    keys.sort_unstable();
+    let order: Vec<usize> = keys.into_iter().map(|(.., place)| place).collect();
+    let mut taken: Vec<Option<Problem>> = problems.drain(..).map(Some).collect();
+    problems.extend(order.into_iter().map(|place| taken[place].take().expect("each place once")));
 }
 
 /// The known name closest to a misspelt one (by edit distance), if it is close enough to be
@@ -135,6 +144,39 @@ mod tests {
         assert_eq!(did_you_mean("points_weigth", ["points_weight", "kpi_weight"]), Some("points_weight"));
         assert_eq!(did_you_mean("暗访", ["暗查暗访", "先进集体"]), Some("暗查暗访"));
         assert_eq!(did_you_mean("zzz", ["points_weight"]), None);
+    }
+
+    proptest::proptest! {
+        /// `sort` orders as sorting by (file, line as a number, message) and keeping equal
+        /// keys in order does: with lines or not, numbers or not, files with colons, and the
+        /// same key spelt two ways (`a.csv:3` and `a.csv:03`, `a.csv` and `a.csv:0`).
+        #[test]
+        fn sorts_as_the_key_says(
+            problems in proptest::collection::vec((0usize..4, proptest::option::of((0u64..12, proptest::bool::ANY)), 0usize..3), 0..30),
+        ) {
+            let files = ["a.csv", "b.csv", "rubric.toml: award[2].x", "a.csv:x"];
+            let messages = ["m", "n", "warning: m"];
+            let mut problems: Vec<Problem> = problems
+                .iter()
+                .map(|&(file, line, message)| {
+                    let location = match line {
+                        None => files[file].to_string(),
+                        Some((n, zero)) => format!("{}:{}{n}", files[file], if zero { "0" } else { "" }),
+                    };
+                    Problem::new(location, messages[message])
+                })
+                .collect();
+            let mut expected = problems.clone();
+            expected.sort_by_cached_key(|p| {
+                let (file, line) = match p.location.rsplit_once(':') {
+                    Some((file, line)) if line.parse::<u64>().is_ok() => (file.to_string(), line.parse::<u64>().unwrap_or(0)),
+                    _ => (p.location.clone(), 0),
+                };
+                (file, line, p.message.clone())
+            });
+            sort(&mut problems);
+            proptest::prop_assert_eq!(problems, expected);
+        }
     }
 
     #[test]
