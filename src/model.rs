@@ -98,7 +98,7 @@ fn same_text(a: &[u8], b: &[u8]) -> bool {
 /// integer checks of a points row by items).
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
-    pub max: Decimal,
+    max: Decimal,
     /// `max`'s mantissa at 0, 1, 2 and 3 places; `None` where it has more places or does not fit.
     at: [Option<i64>; 4],
 }
@@ -109,6 +109,10 @@ impl Limit {
             rescale(max.mantissa(), max.scale(), places as u32).and_then(|m| i64::try_from(m).ok())
         });
         Limit { max, at }
+    }
+
+    pub fn max(&self) -> Decimal {
+        self.max
     }
 
     /// `at_most(mantissa, scale, max)`.
@@ -1115,6 +1119,30 @@ mod tests {
             proptest::prop_assert_eq!(same_text(&a, &b), a == b);
             proptest::prop_assert_eq!(same_text(&b, &a), a == b);
             proptest::prop_assert!(same_text(&a, &a));
+        }
+
+        /// `Limit::admits` is `at_most`, and so comparing decimals, right at its maximum: a
+        /// cell of the maximum's own value at 0–5 places and one unit either side, negative
+        /// cells, and maxima of up to 28 places or too large for an `i64` at the cell's places.
+        #[test]
+        fn a_limit_admits_what_at_most_does(
+            max_mantissa in proptest::prop_oneof![0i64..1_000, 0i64..1_000_000_000, (i64::MAX / 1000 - 3)..i64::MAX],
+            max_scale in 0u32..=28,
+            scale in 0u32..=5,
+            nudge in -1i64..=1,
+            negative in proptest::bool::weighted(0.1),
+        ) {
+            let max = Decimal::new(max_mantissa, max_scale);
+            let limit = Limit::new(max);
+            // The maximum at the cell's places when it has a mantissa there, else its own.
+            let at = rescale(max.mantissa(), max.scale(), scale).and_then(|m| i64::try_from(m).ok()).unwrap_or(max_mantissa);
+            let cell = at.saturating_add(nudge) * if negative { -1 } else { 1 };
+            proptest::prop_assert_eq!(limit.admits(cell, scale), at_most(cell.into(), scale, max));
+            if let Some(fits) = limit.admits(cell, scale) {
+                let value = Decimal::try_from_i128_with_scale(cell.into(), scale).expect("a cell's value");
+                proptest::prop_assert_eq!(fits, value <= max);
+            }
+            proptest::prop_assert_eq!(limit.max(), max);
         }
 
         /// `rescale` is multiplying by a power of ten, checked: the same as 128-bit arithmetic

@@ -439,7 +439,7 @@ pub fn rank<T>(entries: &[T], scored: impl Fn(&T) -> &Scored, tie_break: &[TieKe
 }
 
 /// A ranking: each entry's rank (`None` without a score), and the ranked entries' indices best
-/// first, equal keys in index order (listings start from it instead of sorting again).
+/// first, equal keys in index order, or by `listed` (`ranking_listed_by`: a listing's order).
 #[derive(Debug, PartialEq)]
 pub struct Ranking {
     pub ranks: Vec<Option<u32>>,
@@ -502,8 +502,11 @@ fn ranking_by_keys<T>(
     // What follows the key: the index, or the `listed` number, and the entry each number is.
     let listed_at = |i: usize| listed.map_or(i as u32, |l| l[i]);
     let entry_of: Option<Vec<u32>> = listed.map(|listed| {
-        let mut entry_of = vec![0; listed.iter().max().map_or(0, |&m| m as usize + 1)];
+        debug_assert_eq!(listed.len(), entries.len(), "a listed number for each entry");
+        let mut entry_of = vec![u32::MAX; listed.iter().max().map_or(0, |&m| m as usize + 1)];
         for (i, &l) in listed.iter().enumerate() {
+            // A number twice would list one entry twice and leave another out.
+            debug_assert_eq!(entry_of[l as usize], u32::MAX, "listed number {l} twice");
             entry_of[l as usize] = i as u32;
         }
         entry_of

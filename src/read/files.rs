@@ -664,7 +664,7 @@ impl super::Rows for PointsRows<'_> {
                 sum
             }
         };
-        if in_range(table, row, "points", points, post.ceiling.max, found) {
+        if in_range(table, row, "points", points, post.ceiling.max(), found) {
             self.sheet.insert(position, MonthPoints { points, line: line(row) });
             self.sheet.insert_items(position, items);
         }
@@ -942,7 +942,7 @@ impl super::Rows for KpiRows<'_> {
                 kpi
             }
         };
-        if in_range(table, row, "kpi", kpi, self.max.max, found) {
+        if in_range(table, row, "kpi", kpi, self.max.max(), found) {
             self.sheet.insert(position, KpiValue { kpi, line: line(row) });
         }
     }
