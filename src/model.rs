@@ -351,6 +351,9 @@ impl Default for IdIndex {
     }
 }
 
+/// Where an `id_key` keeps the id's length: the bits from here up.
+const ID_KEY_LENGTH: u32 = 56;
+
 /// An id of digits only, at most 16 of them, as one number: its length above its value, so
 /// that `0129750` and `129750` differ. `None` for any other id.
 #[inline]
@@ -369,7 +372,7 @@ pub fn id_key(id: &str) -> Option<u64> {
         value = value * 10 + u64::from(digit);
     }
     // 16 digits are below 10^16 < 2^54: the length (at most 16) fits above bit 56.
-    Some((digits.len() as u64) << 56 | value)
+    Some((digits.len() as u64) << ID_KEY_LENGTH | value)
 }
 
 /// The place of `key` in `keys` (strictly ascending), looked for first where its value puts it.
@@ -587,7 +590,7 @@ impl Roster {
             // as the last and so all of one length: in text order too. No id is then read,
             // where even a sorted roster's one pass reads every id once, all over memory.
             if let Some(keys) = self.index.keys() {
-                if keys.first().map(|k| k >> 56) == keys.last().map(|k| k >> 56) {
+                if keys.first().map(|k| k >> ID_KEY_LENGTH) == keys.last().map(|k| k >> ID_KEY_LENGTH) {
                     return (0..self.people.len() as u32).collect();
                 }
             }
@@ -940,11 +943,11 @@ mod tests {
             probe in 0u64..2_000_000,
             longer_from in 0usize..400,
         ) {
-            // From `longer_from` on, ids one digit longer (`id_key` puts the length above bit 56).
+            // From `longer_from` on, ids one digit longer (`id_key` puts the length at `ID_KEY_LENGTH`).
             let keys: Vec<u64> = steps
                 .iter()
                 .enumerate()
-                .scan(start, |k, (i, step)| { *k += step + if i == longer_from { 1 << 56 } else { 0 }; Some(*k) })
+                .scan(start, |k, (i, step)| { *k += step + if i == longer_from { 1 << ID_KEY_LENGTH } else { 0 }; Some(*k) })
                 .collect();
             let mut probes = vec![probe, start, start.wrapping_sub(1)];
             probes.extend(keys.iter().flat_map(|&k| [k, k + 1, k - 1]));
