@@ -4,8 +4,8 @@
 use super::{values, Column, Row, Rows, Table};
 use crate::error::Problem;
 use crate::model::{
-    self, CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, Limit, MonthPoints, Period, Person, PointsSheet, Roster,
-    Sheet, SheetRow, Source, VetoRow,
+    self, CityAwardRow, EventRow, IdIndex, KpiSheet, KpiValue, Limit, LookupsBuilder, MonthPoints, Period, Person,
+    PointsSheet, Roster, Sheet, SheetRow, Source, VetoRow,
 };
 use crate::rubric::Rubric;
 use rust_decimal::Decimal;
@@ -102,6 +102,10 @@ pub struct RosterRows<'a> {
     last: [Option<Arc<str>>; 2],
     /// Each id's position: the roster's index, which also finds duplicates.
     index: IdIndex,
+    /// Each person's name and post, as the sheets' rows look for them.
+    lookups: LookupsBuilder,
+    /// Lines of the file before the part read, added to each row's line (`numbered_after`).
+    lines_before: u64,
     /// Where `ROSTER_CELLS` are in the file, looked up once rather than once per row.
     columns: [Option<usize>; 6],
 }
@@ -121,6 +125,8 @@ impl<'a> RosterRows<'a> {
             shared: Default::default(),
             last: Default::default(),
             index: Default::default(),
+            lookups: Default::default(),
+            lines_before: 0,
             columns: [None; 6],
         }
     }
@@ -136,10 +142,17 @@ impl<'a> RosterRows<'a> {
         let people = usize::try_from(bytes / 48).unwrap_or(usize::MAX).min(MOST_PEOPLE_RESERVED);
         self.people.reserve(people);
         self.index.reserve(people, &self.people);
+        self.lookups.reserve(people);
+    }
+
+    /// Counts the people's roster lines on by `lines`: the second half of a roster read in
+    /// halves is read with the header in front of it, so its rows are numbered from line 2.
+    fn numbered_after(&mut self, lines: u64) {
+        self.lines_before = lines;
     }
 
     pub fn roster(self) -> Roster {
-        Roster::with_index(self.people, self.index)
+        Roster::with_lookups(self.people, self.index, self.lookups)
     }
 
     /// The shared copy of a unit (`which` 0) or post (1).
@@ -161,6 +174,7 @@ impl Rows for RosterRows<'_> {
         self.found.rewind(self.mark);
         self.people.clear();
         self.index.clear();
+        self.lookups = LookupsBuilder::default();
         self.columns = ROSTER_CELLS.map(|c| table.index(c));
     }
 
@@ -212,8 +226,9 @@ impl Rows for RosterRows<'_> {
             post: self.share(1, post),
             joined,
             left,
-            source: source(table, row),
+            source: Source { file: table.file.clone(), line: row.line + self.lines_before },
         };
+        self.lookups.push(&person.name, &person.post);
         self.people.push(Arc::new(person));
     }
 }
@@ -286,32 +301,38 @@ fn roster_in_halves(file: &str, bytes: &[u8], aliases: &super::Aliases) -> Optio
     let header = &bytes[bom..header_end];
     // Read with the header in front, the second half's rows are numbered from line 2.
     let shift = memchr::memchr_iter(b'\n', first).count() as u64 - 1;
-    let read = |open: &super::Open<'_>, room: usize| {
+    let read = |open: &super::Open<'_>, room: usize, lines_before: u64| {
         let mut found = Findings::default();
         let mut rows = RosterRows::new(&mut found);
         rows.reserve_for(room as u64);
+        rows.numbered_after(lines_before);
         let read = Table::stream(file, open, ROSTER, aliases, &mut rows);
-        let (people, index) = (rows.people, rows.index);
+        let (people, index, lookups) = (rows.people, rows.index, rows.lookups);
         let clean = read.is_ok() && found.problems.is_empty() && found.warnings.is_empty();
-        clean.then_some((people, index))
+        clean.then_some((people, index, lookups))
     };
     let open_second = || Ok(Box::new(std::io::Read::chain(header, second)) as Box<dyn std::io::Read + '_>);
     let open_first = || Ok(Box::new(first) as Box<dyn std::io::Read + '_>);
     let (first, second) = std::thread::scope(|scope| {
-        let second = crate::threads::start(scope, || read(&open_second, second.len()));
+        let second = crate::threads::start(scope, || read(&open_second, second.len(), shift));
         // The first half's index gets room for everyone: the second's ids join it.
-        (read(&open_first, bytes.len()), second.join())
+        (read(&open_first, bytes.len(), 0), second.join())
     });
     // The second half's own index found its duplicates; its ids join the first's.
-    let ((mut people, mut index), (second_people, _)) = (first?, second?);
-    people.reserve(second_people.len());
-    for mut person in second_people {
-        // Only this list holds the person yet.
-        Arc::get_mut(&mut person)?.source.line += shift;
-        index.insert(&person.id, people.len(), &people).ok()?;
-        people.push(person);
+    let ((mut people, mut index, mut lookups), (second_people, second_index, second_lookups)) = (first?, second?);
+    // Ids in order through both halves (the usual roster) join as their numbers, without
+    // reading the second half's people again; else one by one, which also finds an id in both.
+    if index.append_ascending(&second_index) {
+        people.extend(second_people);
+    } else {
+        people.reserve(second_people.len());
+        for person in second_people {
+            index.insert(&person.id, people.len(), &people).ok()?;
+            people.push(person);
+        }
     }
-    Some(Roster::with_index(people, index))
+    lookups.append(second_lookups);
+    Some(Roster::with_lookups(people, index, lookups))
 }
 
 /// The roster position of a row's id (with a hint when leading zeros were lost), tried first

@@ -6,10 +6,13 @@
 //! halves read themselves; BOM, CRLF and blank lines are drawn for both, and ids in order
 //! (zero-padded or not) or in reverse.
 
+use cs_score::error::Problem;
+use cs_score::model::Person;
 use cs_score::read::files::{self, Findings};
 use cs_score::read::Aliases;
 use proptest::prelude::*;
 use proptest::sample::select;
+use std::sync::Arc;
 
 const NAMES: [&str; 6] = ["张伟", "王芳", "李娜", "Li Na", "欧阳明月", "陈"];
 const UNITS: [&str; 3] = ["营业厅", "客服中心", "客户服务部"];
@@ -241,14 +244,38 @@ fn a_gbk_byte_in_the_second_half_makes_the_whole_roster_gb18030() {
 fn a_blank_first_line_sends_the_roster_to_one_pass() {
     let joined = "\nid,name,unit,post,joined,left\n0101,A,营业厅,营业员,,\n0102,B,营业厅,营业员,,\nid,name,unit,post,joined,left\n0103,C,营业厅,营业员,,\n";
     for bytes in [joined.to_string(), joined.replacen('\n', ",,\n", 1)] {
-        let read = |halves_from: usize| {
-            let mut found = Findings::default();
-            let roster =
-                files::roster_from_bytes("data/roster.csv", bytes.as_bytes(), &Aliases::new(), halves_from, &mut found);
-            (roster.people, found.problems)
-        };
-        let (halves, one_pass) = (read(0), read(usize::MAX));
+        let [halves, one_pass] = people_and_problems(bytes.as_bytes());
         assert_eq!(one_pass.1.len(), 2, "the joined header's dates: {:?}", one_pass.1);
         assert_eq!(halves, one_pass);
     }
+}
+
+/// An id repeated on either side of where the halves are cut (the first half's last row and the
+/// second half's first): each half alone is in order and clean, and their ids join as lists of
+/// numbers only when the second half begins above the first's end; here it begins at it, so
+/// the halves must hand the file to one pass, which finds the duplicate. Each row next to the
+/// middle is tried as the repeat, so that one of them is the second half's first row.
+#[test]
+fn an_id_repeated_across_the_cut_is_a_duplicate() {
+    let rows = 40;
+    for repeat in rows / 2 - 3..rows / 2 + 4 {
+        let mut text = String::from("id,name,unit,post\n");
+        for i in 0..rows {
+            let id = if i == repeat { i - 1 } else { i };
+            text.push_str(&format!("{id:05},张伟,营业厅,营业员\n"));
+        }
+        let [halves, one_pass] = people_and_problems(text.as_bytes());
+        assert_eq!(one_pass.1.len(), 1, "the duplicate of row {repeat}: {:?}", one_pass.1);
+        assert_eq!(halves, one_pass, "the duplicate at row {repeat}");
+    }
+}
+
+/// The people and the problems of a roster file read in halves (when it can be), then in one
+/// pass.
+fn people_and_problems(bytes: &[u8]) -> [(Vec<Arc<Person>>, Vec<Problem>); 2] {
+    [0, usize::MAX].map(|halves_from| {
+        let mut found = Findings::default();
+        let roster = files::roster_from_bytes("data/roster.csv", bytes, &Aliases::new(), halves_from, &mut found);
+        (roster.people, found.problems)
+    })
 }
