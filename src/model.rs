@@ -527,8 +527,7 @@ struct Lookups {
 impl Lookups {
     fn new(people: &[Arc<Person>]) -> Lookups {
         let mut lookups = LookupsBuilder::default();
-        lookups.lookups.names.reserve(people.iter().map(|p| p.name.len()).sum());
-        lookups.reserve(people.len());
+        lookups.reserve(people.len(), people.iter().map(|p| p.name.len()).sum());
         for person in people {
             lookups.push(&person.name, &person.post);
         }
@@ -555,10 +554,22 @@ pub struct LookupsBuilder {
 const POST_COPIES: usize = 16;
 
 impl LookupsBuilder {
-    /// Room for `people` more at once.
-    pub fn reserve(&mut self, people: usize) {
+    /// Room for `people` more, of `name_bytes` of names in all, at once.
+    pub fn reserve(&mut self, people: usize, name_bytes: usize) {
+        self.lookups.names.reserve(name_bytes);
         self.lookups.name_ends.reserve(people);
         self.lookups.post_of.reserve(people);
+    }
+
+    /// Empties the lookups, keeping their room (a file read again as GB18030 starts over).
+    pub fn clear(&mut self) {
+        let lookups = &mut self.lookups;
+        lookups.names.clear();
+        lookups.name_ends.clear();
+        lookups.post_of.clear();
+        lookups.posts.clear();
+        self.by_text.clear();
+        self.by_copy.clear();
     }
 
     /// The next person's name and post.

@@ -142,7 +142,8 @@ impl<'a> RosterRows<'a> {
         let people = usize::try_from(bytes / 48).unwrap_or(usize::MAX).min(MOST_PEOPLE_RESERVED);
         self.people.reserve(people);
         self.index.reserve(people, &self.people);
-        self.lookups.reserve(people);
+        // Names of up to four Chinese characters (unused room is never touched).
+        self.lookups.reserve(people, people.saturating_mul(12));
     }
 
     /// Counts the people's roster lines on by `lines`: the second half of a roster read in
@@ -174,7 +175,7 @@ impl Rows for RosterRows<'_> {
         self.found.rewind(self.mark);
         self.people.clear();
         self.index.clear();
-        self.lookups = LookupsBuilder::default();
+        self.lookups.clear();
         self.columns = ROSTER_CELLS.map(|c| table.index(c));
     }
 

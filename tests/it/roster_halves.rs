@@ -279,3 +279,55 @@ fn people_and_problems(bytes: &[u8]) -> [(Vec<Arc<Person>>, Vec<Problem>); 2] {
         (roster.people, found.problems)
     })
 }
+
+/// Two rosters kept in id order, one after the other (found by review): each half is ascending,
+/// and the second begins below the first's end, above it, just above it or at it (a duplicate).
+/// Only a second half that begins above the first's end joins as numbers; the others join one
+/// by one, as one pass reads them.
+#[test]
+fn two_rosters_in_id_order_one_after_the_other_read_as_one_pass() {
+    for (a, b) in [(0..40, 100..140), (100..140, 0..40), (0..40, 30..70), (0..40, 41..80), (0..40, 40..80)] {
+        let mut text = String::from("id,name,unit,post\n");
+        for i in a.clone().chain(b.clone()) {
+            text.push_str(&format!("{i:05},张伟{i},营业厅,营业员\n"));
+        }
+        let read = |halves_from: usize| {
+            let mut found = Findings::default();
+            files::roster_from_bytes("data/roster.csv", text.as_bytes(), &Aliases::new(), halves_from, &mut found)
+        };
+        let (halves, one_pass) = (read(0), read(usize::MAX));
+        assert_eq!(halves.people, one_pass.people, "{a:?} then {b:?}");
+        for i in 0..150 {
+            let id = format!("{i:05}");
+            assert_eq!(halves.position(&id), one_pass.position(&id), "{a:?} then {b:?}: id {id}");
+        }
+        assert_eq!(halves.id_order(), one_pass.id_order(), "{a:?} then {b:?}");
+    }
+}
+
+/// Found by review: a roster longer than one read block whose GBK byte comes late is read first
+/// as UTF-8, then again as GB18030, its rows given again from the first: the names and posts
+/// the sheets' rows are checked against are those of its people, each once.
+#[test]
+fn a_roster_read_again_as_gb18030_has_the_lookups_of_its_people_once() {
+    let mut bytes = b"id,name,unit,post\n".to_vec();
+    let posts = ["clerk", "agent", "lead", "x"];
+    for i in 0..15000 {
+        bytes.extend_from_slice(format!("{i:06},Wang{},hall,{}\n", i % 7, posts[i % 4]).as_bytes());
+    }
+    assert!(bytes.len() > 300_000, "past one read block");
+    bytes.extend_from_slice(b"015000,\xD5\xC5,hall,new\n");
+    for halves_from in [0, usize::MAX] {
+        let mut found = Findings::default();
+        let roster = files::roster_from_bytes("data/roster.csv", &bytes, &Aliases::new(), halves_from, &mut found);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        assert_eq!(roster.len(), 15001);
+        assert_eq!(&*roster.people[15000].name, "张");
+        let in_order: Vec<&str> = ["clerk", "agent", "lead", "x", "new"].to_vec();
+        assert_eq!(roster.posts().iter().map(|p| &**p).collect::<Vec<_>>(), in_order);
+        for (k, person) in roster.people.iter().enumerate() {
+            assert_eq!(&*roster.posts()[roster.post_of(k)], &*person.post, "post of {k}");
+            assert!(roster.name_is(k, &person.name) && !roster.name_is(k, &format!("{}x", person.name)), "name of {k}");
+        }
+    }
+}
