@@ -227,7 +227,7 @@ impl Rows for RosterRows<'_> {
             post: self.share(1, post),
             joined,
             left,
-            source: Source { file: table.file.clone(), line: row.line + self.lines_before },
+            source: Source { line: row.line + self.lines_before, ..source(table, row) },
         };
         self.lookups.push(&person.name, &person.post);
         self.people.push(Arc::new(person));
