@@ -2,6 +2,7 @@
 //! whose columns are matched by canonical name or alias, each row remembering its line.
 //! `values` parses cell spellings; `files` turns tables into validated domain rows.
 
+mod cut;
 pub mod files;
 pub mod sheet;
 pub mod values;
@@ -329,23 +330,21 @@ impl Records<'_> {
     }
 
     /// `block` for text without a single quote, which is most files: then every line is one
-    /// record and every comma ends a cell, so the cells are cut straight out of the text,
-    /// which is already known to be UTF-8 (the csv crate would check each record again).
-    /// Reads exactly what the csv crate reads: CR, LF and CRLF end lines, empty lines are
-    /// no records, and a BOM at the very start of the text is dropped.
+    /// record and every comma ends a cell, so the cells are cut straight out of the text
+    /// (`cut::Lines`), which is already known to be UTF-8 (the csv crate would check each
+    /// record again). Reads exactly what the csv crate reads: CR, LF and CRLF end lines, empty
+    /// lines are no records, and a BOM at the very start of the text is dropped.
     fn plain_block(&mut self, text: &str, kept: usize, sink: &mut dyn Rows) -> Result<(), Vec<Problem>> {
         let mut rest = &text[kept..];
         if kept == 0 {
             rest = rest.strip_prefix('\u{FEFF}').unwrap_or(rest);
         }
         let mut line = self.next_line;
-        while !rest.is_empty() {
-            let end = memchr::memchr2(b'\n', b'\r', rest.as_bytes()).unwrap_or(rest.len());
-            self.row.cells.set_line(&rest[..end]);
+        let mut lines = cut::Lines::new(rest);
+        while let Some(next) = lines.next_line(&mut self.row.cells.ends) {
+            self.row.cells.set_line(next.text);
             self.record(line, sink)?;
-            let after = &rest.as_bytes()[end..];
-            rest = &rest[end + usize::from(after.starts_with(b"\r\n")) + usize::from(!after.is_empty())..];
-            line += u64::from(!after.is_empty());
+            line += u64::from(next.ended);
         }
         self.next_line = line;
         Ok(())
@@ -608,35 +607,12 @@ impl Cells {
         self.ends.push(self.text.len());
     }
 
-    /// A whole line without quotes: every comma ends a cell (commas are ASCII, so the cells
-    /// are whole UTF-8).
+    /// A whole line without quotes, whose cells' ends `cut::Lines` has already put in `ends`
+    /// (every comma ends a cell; commas are ASCII, so the cells are whole UTF-8).
     fn set_line(&mut self, line: &str) {
-        self.clear();
+        self.text.clear();
         self.text.push_str(line);
-        commas(line.as_bytes(), &mut self.ends);
-        self.ends.push(line.len());
     }
-}
-
-/// Appends where each comma of `line` is. A line is a few dozen bytes: eight at a time, each
-/// word's commas found at once (no search set up per comma, no test per byte).
-fn commas(line: &[u8], ends: &mut Vec<usize>) {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
-    let mut words = line.chunks_exact(8);
-    let mut at = 0;
-    for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ COMMAS;
-        // The high bit of each byte that is 0 in `x` (a comma in the line), exactly: no carry
-        // crosses bytes, as (b & 0x7F) + 0x7F stays below 0x100.
-        let mut found = !((((x & LOW7) + LOW7) | x) | LOW7);
-        while found != 0 {
-            ends.push(at + (found.trailing_zeros() / 8) as usize);
-            found &= found - 1;
-        }
-        at += 8;
-    }
-    ends.extend(words.remainder().iter().enumerate().filter(|&(_, &b)| b == b',').map(|(i, _)| at + i));
 }
 
 impl<S: AsRef<str>> FromIterator<S> for Cells {
@@ -1074,19 +1050,6 @@ mod tests {
         )) {
             let record: Cells = cells.iter().collect();
             proptest::prop_assert_eq!(record.blank(), cells.iter().all(|c| values::trim(c).is_empty()));
-        }
-
-        /// `commas` finds every comma and nothing else, whatever surrounds it (bytes one above or
-        /// below a comma, such as `-` and `+`, high bytes of Chinese text) and wherever it falls
-        /// in an eight-byte word.
-        #[test]
-        fn commas_are_found_eight_bytes_at_a_time(line in proptest::collection::vec(
-            proptest::sample::select(vec![b',', b'-', b'+', b'a', b'0', 0x2C ^ 0x80, 0xE5, 0xAC, 0x00, 0xFF]), 0..40,
-        )) {
-            let mut found = Vec::new();
-            commas(&line, &mut found);
-            let expected: Vec<usize> = line.iter().enumerate().filter(|&(_, &b)| b == b',').map(|(i, _)| i).collect();
-            proptest::prop_assert_eq!(found, expected);
         }
 
         /// Quote-free text is cut into cells by `plain_block`, not the csv crate: any mix of
