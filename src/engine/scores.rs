@@ -200,14 +200,15 @@ fn missing(
     notes: Option<&mut Notes>,
 ) {
     let file_name: &str = file;
-    // Formatted only when it is said: a missing sheet leaves thousands of rows missing.
-    let who = || format!("{} {} has no {} row for {period}", person.id, person.name, measure.name());
+    // Formatted only when it is said (a missing sheet leaves thousands of rows missing), and
+    // then straight into the message.
+    let who = NoRow { person, measure, period };
     let value = match rubric.score.missing_month {
         MissingMonth::MeanOfPresent => {
             if let Some(n) = notes {
                 n.warnings.push(Problem::new(
                     file_name,
-                    format!("warning: {}; it is left out of the mean (score.missing_month = \"mean_of_present\"): add the row if it was forgotten", who()),
+                    format!("warning: {who}; it is left out of the mean (score.missing_month = \"mean_of_present\"): add the row if it was forgotten"),
                 ));
             }
             None
@@ -217,8 +218,7 @@ fn missing(
                 n.warnings.push(Problem::new(
                     file_name,
                     format!(
-                        "warning: {}; counted as 0 (score.missing_month = \"zero\"): add the row if it was forgotten",
-                        who()
+                        "warning: {who}; counted as 0 (score.missing_month = \"zero\"): add the row if it was forgotten"
                     ),
                 ));
             }
@@ -229,7 +229,7 @@ fn missing(
             if let Some(n) = notes {
                 n.problems.push(Problem::new(
                     file_name,
-                    format!("{} but was active then: add the row, or set score.missing_month to \"mean_of_present\" or \"zero\"", who()),
+                    format!("{who} but was active then: add the row, or set score.missing_month to \"mean_of_present\" or \"zero\""),
                 ));
             }
             None
@@ -238,6 +238,21 @@ fn missing(
     if let Some(inputs) = inputs {
         let origin = Some(Source { file: file.clone(), line: 0 });
         inputs.push(Input { measure, period, value, origin, missing: true });
+    }
+}
+
+/// Who has no row where: "0001 张伟 has no KPI row for 2009-05", the start of a missing row's
+/// message (a company's year can have tens of thousands: written into each, not made apart).
+struct NoRow<'a> {
+    person: &'a Person,
+    measure: Measure,
+    period: Period,
+}
+
+impl std::fmt::Display for NoRow<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let NoRow { person, measure, period } = self;
+        write!(f, "{} {} has no {} row for {period}", person.id, person.name, measure.name())
     }
 }
 
