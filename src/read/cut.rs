@@ -194,6 +194,12 @@ mod tests {
             ]
         );
         assert_eq!(cut("张,三"), [("张,三".into(), vec![3, 7], false)]);
+        // A CR, then a line, then an LF: that LF ends the line, not a CRLF (and the next one
+        // ends an empty line).
+        assert_eq!(
+            cut("\ra\n\n"),
+            [(String::new(), vec![0], true), ("a".into(), vec![1], true), (String::new(), vec![0], true)]
+        );
     }
 
     proptest::proptest! {
