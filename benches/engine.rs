@@ -239,12 +239,19 @@ mod step4_render {
         bencher.counter(ItemsCount::new(rows(r))).bench(|| report::json::render(r));
     }
 
+    /// CSV in one buffer through the csv crate: the path of `--encoding gbk` and `utf8-bom`.
     #[divan::bench(sample_count = 10, sample_size = 1, args = ["2009Q2", "2009"])]
     fn csv(bencher: Bencher, period: &str) {
         let r = report(period);
-        bencher
-            .counter(ItemsCount::new(rows(r)))
-            .bench(|| report::csv::write(&report::csv::flatten(r), Encoding::Utf8).unwrap());
+        bencher.counter(ItemsCount::new(rows(r))).bench(|| report::csv::write_report(r, Encoding::Utf8).unwrap());
+    }
+
+    /// The workbook `--format xlsx` writes: ranking, rules and award lines, each row written
+    /// out (through a temporary file) as it is made.
+    #[divan::bench(sample_count = 10, sample_size = 1, args = ["2009Q2", "2009"])]
+    fn xlsx(bencher: Bencher, period: &str) {
+        let r = report(period);
+        bencher.counter(ItemsCount::new(rows(r))).bench(|| report::xlsx::report(r).unwrap());
     }
 
     /// The command line's UTF-8 CSV: streamed, formatted in stretches on two threads.

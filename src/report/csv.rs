@@ -1,5 +1,6 @@
 //! Flat output: one row per person with the same fields as the JSON (award lines as one
-//! column per award key holding the amount paid). The flat rows also feed the XLSX writer.
+//! column per award key holding the amount paid). The same rows, made one at a time
+//! (`Listing`), also feed the XLSX writer.
 
 use super::guard_formula;
 use crate::engine::awards::LineSource;
@@ -136,22 +137,17 @@ fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
     out.extend_from_slice(&digits[start..]);
 }
 
-/// A header row and one row per person.
+/// A header row and rows held at once (a fill-in template's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flat<'a> {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Cell<'a>>>,
 }
 
-pub fn flatten(report: &Report) -> Flat<'_> {
-    let listing = listing(report);
-    Flat { rows: listing.rows(0..listing.len).collect(), headers: listing.headers }
-}
-
-/// A report's header and its rows, each made when asked for by its place in the listing:
-/// written as CSV, half a million people never exist as cells all at once, and two threads
-/// can each format their own stretch.
-struct Listing<'a> {
+/// A header and rows, each made when asked for by its place: written as CSV or XLSX, half a
+/// million people never exist as cells all at once, and two threads can each format their
+/// own stretch.
+pub struct Listing<'a> {
     headers: Vec<String>,
     len: usize,
     row: Box<dyn Fn(usize) -> Vec<Cell<'a>> + Sync + 'a>,
@@ -162,12 +158,27 @@ impl<'a> Listing<'a> {
         Listing { headers, len, row: Box::new(row) }
     }
 
-    fn rows(&self, places: std::ops::Range<usize>) -> impl Iterator<Item = Vec<Cell<'a>>> + '_ {
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// How many rows there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The rows at `places`, each made as it is reached.
+    pub fn rows(&self, places: std::ops::Range<usize>) -> impl Iterator<Item = Vec<Cell<'a>>> + '_ {
         places.map(|i| (self.row)(i))
     }
 }
 
-fn listing(report: &Report) -> Listing<'_> {
+/// A report's listing: a month's bulletin, or a quarter's or year's ranking.
+pub fn listing(report: &Report) -> Listing<'_> {
     match report {
         Report::Month(m) => month(m),
         Report::Period(p) => period(p),
@@ -408,49 +419,46 @@ fn period(r: &PeriodResult) -> Listing<'_> {
 }
 
 /// One row per award rule of a quarter or year: what it did (the XLSX "rules" sheet).
-pub fn rules(r: &PeriodResult) -> Flat<'_> {
+pub fn rules(r: &PeriodResult) -> Listing<'_> {
     let headers = ["award", "name", "fired", "quota", "recipients", "paid"].map(String::from).to_vec();
-    let rows = r
-        .rules
-        .iter()
-        .map(|rule| {
-            vec![
-                Cell::text(&rule.key),
-                Cell::text(&rule.name),
-                Cell::whole(rule.fired),
-                rule.cut.as_ref().map_or(Cell::Empty, |c| Cell::whole(c.quota)),
-                Cell::whole(rule.recipients),
-                Cell::money(rule.paid),
-            ]
-        })
-        .collect();
-    Flat { headers, rows }
+    Listing::new(headers, r.rules.len(), move |i| {
+        let rule = &r.rules[i];
+        vec![
+            Cell::text(&rule.key),
+            Cell::text(&rule.name),
+            Cell::whole(rule.fired),
+            rule.cut.as_ref().map_or(Cell::Empty, |c| Cell::whole(c.quota)),
+            Cell::whole(rule.recipients),
+            Cell::money(rule.paid),
+        ]
+    })
 }
 
 /// One row per award line, people in listing order (the XLSX "lines" sheet).
-pub fn lines(r: &PeriodResult) -> Flat<'_> {
+pub fn lines(r: &PeriodResult) -> Listing<'_> {
     let headers = ["id", "name", "award", "source", "amount", "paid", "superseded_by"].map(String::from).to_vec();
-    let rows = r
-        .people
-        .iter()
-        .flat_map(|p| {
-            p.awards.iter().map(|l| {
-                vec![
-                    Cell::text(&*p.person.id),
-                    Cell::text(&*p.person.name),
-                    Cell::text(&*l.award),
-                    Cell::text(match l.source {
-                        LineSource::District => "district",
-                        LineSource::City => "city",
-                    }),
-                    Cell::money(l.amount),
-                    Cell::money(l.paid),
-                    l.superseded_by.as_deref().map_or(Cell::Empty, Cell::text),
-                ]
-            })
-        })
+    // Each row's person and line, found by place (8 bytes a line, not the line's cells).
+    let at: Vec<(u32, u32)> = (0..)
+        .zip(&r.people)
+        .flat_map(|(person, p)| (0..p.awards.len() as u32).map(move |line| (person, line)))
         .collect();
-    Flat { headers, rows }
+    Listing::new(headers, at.len(), move |i| {
+        let (person, line) = at[i];
+        let p = &r.people[person as usize];
+        let l = &p.awards[line as usize];
+        vec![
+            Cell::text(&*p.person.id),
+            Cell::text(&*p.person.name),
+            Cell::text(&*l.award),
+            Cell::text(match l.source {
+                LineSource::District => "district",
+                LineSource::City => "city",
+            }),
+            Cell::money(l.amount),
+            Cell::money(l.paid),
+            l.superseded_by.as_deref().map_or(Cell::Empty, Cell::text),
+        ]
+    })
 }
 
 /// The byte encoding of CSV output.

@@ -1,4 +1,5 @@
-//! XLSX output: any `Flat` as a worksheet, so reports and fill-in templates share one writer.
+//! XLSX output: a report's listings or a template's `Flat` as worksheets, written row by row
+//! by one writer.
 //! Text and IDs are strings (ID columns formatted as text, `@`, so a typed id keeps its
 //! zeros), numbers are numbers shown with the decimals their text has (a score gets the
 //! rubric's), the header is bold on a fill, frozen and filtered, and column widths count a
@@ -39,26 +40,34 @@ pub struct Sheet<'a> {
     pub shaded: HashSet<(usize, usize)>,
 }
 
-impl<'a> Sheet<'a> {
-    /// A report sheet: the columns named `id` are IDs.
-    pub fn report(name: &str, flat: Flat<'a>) -> Sheet<'a> {
-        let columns = flat.headers.iter().map(|h| ColumnSpec { id: h == "id", max: None }).collect();
-        Sheet { name: name.to_string(), flat, columns, shaded: HashSet::new() }
-    }
-}
-
 /// A report as a workbook: the month's bulletin, or a quarter's or year's ranking, award
-/// rules and award lines.
+/// rules and award lines. Each row is made from the results as it is written and let go (a
+/// company's year is millions of cells).
 pub fn report(report: &Report) -> Result<Vec<u8>, String> {
-    let sheets = match report {
-        Report::Month(_) => vec![Sheet::report("bulletin", super::csv::flatten(report))],
+    let listings = match report {
+        Report::Month(_) => vec![("bulletin", super::csv::listing(report))],
         Report::Period(p) => vec![
-            Sheet::report("ranking", super::csv::flatten(report)),
-            Sheet::report("rules", super::csv::rules(p)),
-            Sheet::report("lines", super::csv::lines(p)),
+            ("ranking", super::csv::listing(report)),
+            ("rules", super::csv::rules(p)),
+            ("lines", super::csv::lines(p)),
         ],
     };
-    write(&sheets)
+    let mut book = Book::new();
+    for (name, listing) in &listings {
+        // In a report, the columns named `id` are IDs.
+        let columns: Vec<ColumnSpec> =
+            listing.headers().iter().map(|h| ColumnSpec { id: h == "id", max: None }).collect();
+        let rows = listing.rows(0..listing.len());
+        book.add(Content {
+            name,
+            headers: listing.headers(),
+            len: listing.len(),
+            rows,
+            columns: &columns,
+            shaded: None,
+        })?;
+    }
+    book.save()
 }
 
 /// The shared formats of a workbook.
@@ -98,13 +107,75 @@ impl Formats {
 
 /// Writes sheets as one XLSX workbook.
 pub fn write(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
-    let mut workbook = Workbook::new();
-    let mut formats = Formats::new();
+    let mut book = Book::new();
     for sheet in sheets {
-        let worksheet = workbook.add_worksheet();
-        fill(worksheet, sheet, &mut formats).map_err(|e| format!("sheet {}: {e}", sheet.name))?;
+        let flat = &sheet.flat;
+        book.add(Content {
+            name: &sheet.name,
+            headers: &flat.headers,
+            len: flat.rows.len(),
+            rows: flat.rows.iter(),
+            columns: &sheet.columns,
+            shaded: Some(&sheet.shaded),
+        })?;
     }
-    save(&mut workbook)
+    book.save()
+}
+
+/// What one worksheet is written from: its name and header, its rows (`len` of them, each
+/// made as it is reached), and how to show its columns and cells (see `Sheet`).
+struct Content<'s, I> {
+    name: &'s str,
+    headers: &'s [String],
+    len: usize,
+    rows: I,
+    columns: &'s [ColumnSpec],
+    shaded: Option<&'s HashSet<(usize, usize)>>,
+}
+
+/// A workbook being written, with the formats its sheets share.
+struct Book {
+    workbook: Workbook,
+    formats: Formats,
+    sheets: usize,
+}
+
+impl Book {
+    fn new() -> Book {
+        let mut workbook = Workbook::new();
+        // Level 3 rather than the default 6: saving a company's year took 3.3 s of the 9.3 at
+        // 6 and under 1 s at 3, for a file an eighth larger (62 MB against 55; level 1 made it
+        // 94 MB); a branch's workbooks are a few kilobytes either way.
+        workbook.set_zip_compression_level(3);
+        Book { workbook, formats: Formats::new(), sheets: 0 }
+    }
+
+    fn add<'c, R: AsRef<[Cell<'c>]>>(&mut self, content: Content<'_, impl Iterator<Item = R>>) -> Result<(), String> {
+        let name = content.name;
+        let worksheet = add_sheet(&mut self.workbook, self.sheets).map_err(|e| e.to_string())?;
+        self.sheets += 1;
+        fill(worksheet, content, &mut self.formats).map_err(|e| format!("sheet {name}: {e}"))
+    }
+
+    fn save(mut self) -> Result<Vec<u8>, String> {
+        save(&mut self.workbook)
+    }
+}
+
+/// A new worksheet (the workbook's `index`th) in rust_xlsxwriter's "low memory" mode: each row
+/// is written out, to a temporary file, once the next one starts, instead of every cell being
+/// held until the workbook is saved. Kept as cells, a company's year took 3.6 GB
+/// (docs/performance.md, What changed in session 20). The file (`tempfile::tempfile_in`, in
+/// `TMPDIR`) has no name, so nothing is left behind even if the process is killed. The sheet's
+/// XML is what the in-memory writer makes but for the rows' optional `spans`; the strings are
+/// still shared (its "constant memory" mode writes them into each cell: a second faster for the
+/// year, but a file an eighth larger, in a form fewer programs read). Where no temporary file
+/// can be made, the sheet is held in memory as before.
+fn add_sheet(workbook: &mut Workbook, index: usize) -> Result<&mut Worksheet, XlsxError> {
+    if workbook.add_worksheet_with_low_memory().is_err() {
+        workbook.add_worksheet();
+    }
+    workbook.worksheet_from_index(index)
 }
 
 /// The workbook's bytes. rust_xlsxwriter assembles each worksheet on a thread of its own and
@@ -170,14 +241,18 @@ mod quiet_spawn_failures {
     }
 }
 
-fn fill(ws: &mut Worksheet, sheet: &Sheet, formats: &mut Formats) -> Result<(), XlsxError> {
-    ws.set_name(&sheet.name)?;
-    let flat = &sheet.flat;
+fn fill<'c, R: AsRef<[Cell<'c>]>>(
+    ws: &mut Worksheet,
+    sheet: Content<'_, impl Iterator<Item = R>>,
+    formats: &mut Formats,
+) -> Result<(), XlsxError> {
+    ws.set_name(sheet.name)?;
     let spec = |col: usize| sheet.columns.get(col).cloned().unwrap_or_default();
-    let last_col = col_num(flat.headers.len().saturating_sub(1))?;
-    let last_row = row_num(flat.rows.len())?;
-    let mut widths: Vec<usize> = flat.headers.iter().map(|h| h.width() + 2).collect();
-    for (col, header) in flat.headers.iter().enumerate() {
+    let shaded = |row: usize, col: usize| sheet.shaded.is_some_and(|s| s.contains(&(row, col)));
+    let last_col = col_num(sheet.headers.len().saturating_sub(1))?;
+    let last_row = row_num(sheet.len)?;
+    let mut widths: Vec<usize> = sheet.headers.iter().map(|h| h.width() + 2).collect();
+    for (col, header) in sheet.headers.iter().enumerate() {
         let c = col_num(col)?;
         let risky = is_risky(header);
         let format = if risky { formats.header.clone().set_quote_prefix() } else { formats.header.clone() };
@@ -188,9 +263,9 @@ fn fill(ws: &mut Worksheet, sheet: &Sheet, formats: &mut Formats) -> Result<(), 
             ws.ignore_error_range(1, c, LAST_ROW, c, IgnoreError::NumberStoredAsText)?;
         }
     }
-    for (i, row) in flat.rows.iter().enumerate() {
+    for (i, row) in sheet.rows.enumerate() {
         let r = row_num(i + 1)?;
-        for (col, cell) in row.iter().enumerate() {
+        for (col, cell) in row.as_ref().iter().enumerate() {
             let c = col_num(col)?;
             let id = spec(col).id;
             match cell {
@@ -217,7 +292,7 @@ fn fill(ws: &mut Worksheet, sheet: &Sheet, formats: &mut Formats) -> Result<(), 
                     ws.write_number_with_format(r, c, value, formats.number(decimals))?;
                     widen(&mut widths, col, text);
                 }
-                _ if sheet.shaded.contains(&(i, col)) => {
+                _ if shaded(i, col) => {
                     ws.write_blank(r, c, &formats.shaded)?;
                 }
                 _ => {}
@@ -226,7 +301,7 @@ fn fill(ws: &mut Worksheet, sheet: &Sheet, formats: &mut Formats) -> Result<(), 
     }
     for (col, width) in widths.iter().enumerate() {
         ws.set_column_width(col_num(col)?, (*width).clamp(6, 60) as f64)?;
-        if let (Some(max), true) = (spec(col).max, !flat.rows.is_empty()) {
+        if let (Some(max), true) = (spec(col).max, sheet.len > 0) {
             ws.add_data_validation(1, col_num(col)?, last_row, col_num(col)?, &validation(max)?)?;
         }
     }

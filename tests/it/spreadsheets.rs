@@ -355,27 +355,75 @@ fn xlsx_needs_an_output_file() {
 }
 
 /// With the system refusing every new thread (a stack no machine can give), the tool's own work
-/// is done on the calling thread and comes out the same; the XLSX writer, which must have its
-/// threads, fails with one line (exit 1, no file, no panic), not a backtrace.
+/// is done on the calling thread and comes out the same, workbooks too: their sheets are written
+/// row by row through a temporary file, which needs no thread. Where no temporary file can be
+/// made either, a workbook is put together in memory, which rust_xlsxwriter does on threads of
+/// its own: that fails with one line (exit 1, no file, no panic), not a backtrace.
 #[test]
-fn refused_threads_give_the_same_reports_and_an_xlsx_error() {
+fn refused_threads_give_the_same_reports_and_workbooks() {
     let ws = worked();
-    let refused = |args: &[&str]| {
+    let refused = |args: &[&str], tmpdir: Option<&Path>| {
         let mut cmd = assert_cmd::Command::cargo_bin("cs-score").unwrap();
         cmd.arg("--dir").arg(ws.path()).args(args).env_remove("CS_SCORE_DIR").env("LANG", "C");
         cmd.env("RUST_MIN_STACK", "1000000000000000");
+        if let Some(dir) = tmpdir {
+            cmd.env("TMPDIR", dir);
+        }
         crate::support::run(cmd)
     };
+    let no_folder = ws.path().join("no-such-folder");
     for period in [&["quarter", "2009Q2"][..], &["year", "2009"]] {
         let csv = [period, &["--format", "csv"]].concat();
-        let (usual, alone) = (ws.run(&csv), refused(&csv));
+        let (usual, alone) = (ws.run(&csv), refused(&csv, None));
         assert_eq!((alone.code, &alone.stdout, &alone.stderr), (usual.code, &usual.stdout, &usual.stderr), "{csv:?}");
-        let out = ws.path().join("refused.xlsx");
-        let r = refused(&[period, &["--format", "xlsx", "--output", path_arg(&out)]].concat());
+        fn xlsx<'a>(period: &[&'a str], out: &'a Path) -> Vec<&'a str> {
+            [period, &["--format", "xlsx", "--output", path_arg(out)]].concat()
+        }
+        let (usual_out, out) = (ws.path().join("usual.xlsx"), ws.path().join("refused.xlsx"));
+        ok(&ws.run(&xlsx(period, &usual_out)));
+        ok(&refused(&xlsx(period, &out), None));
+        assert_eq!(workbook(&out), workbook(&usual_out), "{period:?}");
+        let out = ws.path().join("refused-in-memory.xlsx");
+        let r = refused(&xlsx(period, &out), Some(&no_folder));
         assert_eq!(r.code, 1, "{period:?}: {}", r.stderr);
         assert!(r.stderr.contains("xlsx output: the system refused a thread"), "{}", r.stderr);
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
         assert!(!out.exists(), "no workbook is left behind");
+    }
+}
+
+/// Without a temporary folder to write a sheet's rows through, a workbook is put together in
+/// memory instead: the same cells, formats, widths, panes and filters (the sheets' XML differs
+/// only in the rows' optional `spans`, which the row-by-row writer leaves out).
+#[test]
+fn xlsx_without_a_temporary_folder_is_written_in_memory_alike() {
+    let ws = worked();
+    let no_folder = ws.path().join("no-such-folder");
+    for period in [&["quarter", "2009Q2"][..], &["year", "2009"]] {
+        let (usual_out, out) = (ws.path().join("usual.xlsx"), ws.path().join("in-memory.xlsx"));
+        ok(&ws.run(&[period, &["--format", "xlsx", "--output", path_arg(&usual_out)]].concat()));
+        let mut cmd = assert_cmd::Command::cargo_bin("cs-score").unwrap();
+        cmd.arg("--dir").arg(ws.path()).args(period).args(["--format", "xlsx", "--output", path_arg(&out)]);
+        cmd.env_remove("CS_SCORE_DIR").env("TMPDIR", &no_folder);
+        ok(&crate::support::run(cmd));
+        assert_eq!(workbook(&out), workbook(&usual_out), "{period:?}");
+        let without_spans = |xml: String| {
+            let mut out = String::new();
+            let mut rest = xml.as_str();
+            while let Some(at) = rest.find(" spans=\"") {
+                out.push_str(&rest[..at]);
+                let after = &rest[at + " spans=\"".len()..];
+                rest = &after[after.find('"').expect("a closing quote") + 1..];
+            }
+            out + rest
+        };
+        for sheet in 1..=3 {
+            let entry = format!("xl/worksheets/sheet{sheet}.xml");
+            let (in_memory, usual) = (unzip_entry(&out, &entry), unzip_entry(&usual_out, &entry));
+            assert!(in_memory.contains(" spans=\""), "{entry}: written in memory");
+            assert!(!usual.contains(" spans=\""), "{entry}: written row by row");
+            assert_eq!(without_spans(in_memory), usual, "{period:?} {entry}");
+        }
     }
 }
 
