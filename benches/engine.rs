@@ -241,7 +241,7 @@ mod step4_render {
 
     /// CSV in one buffer through the csv crate: the path of `--encoding gbk` and `utf8-bom`.
     #[divan::bench(sample_count = 10, sample_size = 1, args = ["2009Q2", "2009"])]
-    fn csv(bencher: Bencher, period: &str) {
+    fn csv_one_buffer(bencher: Bencher, period: &str) {
         let r = report(period);
         bencher.counter(ItemsCount::new(rows(r))).bench(|| report::csv::write_report(r, Encoding::Utf8).unwrap());
     }

@@ -52,22 +52,18 @@ pub fn report(report: &Report) -> Result<Vec<u8>, String> {
             ("lines", super::csv::lines(p)),
         ],
     };
-    let mut book = Book::new();
-    for (name, listing) in &listings {
-        // In a report, the columns named `id` are IDs.
-        let columns: Vec<ColumnSpec> =
-            listing.headers().iter().map(|h| ColumnSpec { id: h == "id", max: None }).collect();
-        let rows = listing.rows(0..listing.len());
-        book.add(Content {
-            name,
-            headers: listing.headers(),
-            len: listing.len(),
-            rows,
-            columns: &columns,
-            shaded: None,
-        })?;
-    }
-    book.save()
+    // In a report, the columns named `id` are IDs.
+    let columns: Vec<Vec<ColumnSpec>> = listings
+        .iter()
+        .map(|(_, l)| l.headers().iter().map(|h| ColumnSpec { id: h == "id", max: None }).collect())
+        .collect();
+    build(|book| {
+        for ((name, listing), columns) in listings.iter().zip(&columns) {
+            let rows = listing.rows(0..listing.len());
+            book.add(Content { name, headers: listing.headers(), rows, columns, shaded: None })?;
+        }
+        Ok(())
+    })
 }
 
 /// The shared formats of a workbook.
@@ -107,27 +103,38 @@ impl Formats {
 
 /// Writes sheets as one XLSX workbook.
 pub fn write(sheets: &[Sheet]) -> Result<Vec<u8>, String> {
-    let mut book = Book::new();
-    for sheet in sheets {
-        let flat = &sheet.flat;
-        book.add(Content {
-            name: &sheet.name,
-            headers: &flat.headers,
-            len: flat.rows.len(),
-            rows: flat.rows.iter(),
-            columns: &sheet.columns,
-            shaded: Some(&sheet.shaded),
-        })?;
-    }
-    book.save()
+    build(|book| {
+        for sheet in sheets {
+            let (name, headers, rows) = (&sheet.name, &sheet.flat.headers, sheet.flat.rows.iter());
+            book.add(Content { name, headers, rows, columns: &sheet.columns, shaded: Some(&sheet.shaded) })?;
+        }
+        Ok(())
+    })
 }
 
-/// What one worksheet is written from: its name and header, its rows (`len` of them, each
-/// made as it is reached), and how to show its columns and cells (see `Sheet`).
+/// The workbook of the sheets `add` puts into a `Book`: written row by row (see `add_sheet`),
+/// or, when the temporary folder runs out of room midway, made again in memory, as it was
+/// before session 20. rust_xlsxwriter panics when it cannot write a row out (its rows are
+/// written with `expect`); that panic is caught here, silently, and no other.
+fn build(add: impl Fn(&mut Book) -> Result<(), String>) -> Result<Vec<u8>, String> {
+    let make = |row_by_row: bool| {
+        let mut book = Book::new(row_by_row);
+        add(&mut book)?;
+        book.save()
+    };
+    quiet_panics::install();
+    quiet_panics::while_writing(|| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make(true))) {
+        Ok(made) => made,
+        Err(payload) if quiet_panics::is_row_write_failure(&*payload) => make(false),
+        Err(payload) => std::panic::resume_unwind(payload),
+    })
+}
+
+/// What one worksheet is written from: its name and header, its rows (each made as it is
+/// reached), and how to show its columns and cells (see `Sheet`).
 struct Content<'s, I> {
     name: &'s str,
     headers: &'s [String],
-    len: usize,
     rows: I,
     columns: &'s [ColumnSpec],
     shaded: Option<&'s HashSet<(usize, usize)>>,
@@ -137,80 +144,81 @@ struct Content<'s, I> {
 struct Book {
     workbook: Workbook,
     formats: Formats,
-    sheets: usize,
+    /// Whether sheets are written row by row (`add_sheet`), or held in memory.
+    row_by_row: bool,
 }
 
 impl Book {
-    fn new() -> Book {
+    fn new(row_by_row: bool) -> Book {
         let mut workbook = Workbook::new();
         // Level 3 rather than the default 6: saving a company's year took 3.3 s of the 9.3 at
         // 6 and under 1 s at 3, for a file an eighth larger (62 MB against 55; level 1 made it
         // 94 MB); a branch's workbooks are a few kilobytes either way.
         workbook.set_zip_compression_level(3);
-        Book { workbook, formats: Formats::new(), sheets: 0 }
+        Book { workbook, formats: Formats::new(), row_by_row }
     }
 
     fn add<'c, R: AsRef<[Cell<'c>]>>(&mut self, content: Content<'_, impl Iterator<Item = R>>) -> Result<(), String> {
         let name = content.name;
-        let worksheet = add_sheet(&mut self.workbook, self.sheets).map_err(|e| e.to_string())?;
-        self.sheets += 1;
+        let worksheet = add_sheet(&mut self.workbook, self.row_by_row);
         fill(worksheet, content, &mut self.formats).map_err(|e| format!("sheet {name}: {e}"))
     }
 
+    /// The workbook's bytes. rust_xlsxwriter puts each sheet held in memory together on a
+    /// thread of its own (a sheet written row by row needs none) and panics, on the thread
+    /// saving, when the system refuses one (a tight process or memory limit): that is an error
+    /// here, one line like any other, not a panic and its backtrace. Any other panic goes on.
     fn save(mut self) -> Result<Vec<u8>, String> {
-        save(&mut self.workbook)
+        let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.workbook.save_to_buffer()));
+        match saved {
+            Ok(bytes) => bytes.map_err(|e| e.to_string()),
+            Err(payload) if quiet_panics::is_spawn_failure(&*payload) => {
+                Err("the system refused a thread to put the workbook together in memory (a process or memory \
+                 limit), with no room to write it row by row in the temporary folder: set TMPDIR to a \
+                 folder with room, or write --format csv"
+                    .into())
+            }
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
     }
 }
 
-/// A new worksheet (the workbook's `index`th) in rust_xlsxwriter's "low memory" mode: each row
-/// is written out, to a temporary file, once the next one starts, instead of every cell being
-/// held until the workbook is saved. Kept as cells, a company's year took 3.6 GB
-/// (docs/performance.md, What changed in session 20). The file (`tempfile::tempfile_in`, in
-/// `TMPDIR`) has no name, so nothing is left behind even if the process is killed. The sheet's
-/// XML is what the in-memory writer makes but for the rows' optional `spans`; the strings are
-/// still shared (its "constant memory" mode writes them into each cell: a second faster for the
-/// year, but a file an eighth larger, in a form fewer programs read). Where no temporary file
-/// can be made, the sheet is held in memory as before.
-fn add_sheet(workbook: &mut Workbook, index: usize) -> Result<&mut Worksheet, XlsxError> {
-    if workbook.add_worksheet_with_low_memory().is_err() {
+/// A new worksheet, written row by row when `row_by_row` and a temporary file can be had:
+/// rust_xlsxwriter's "low memory" mode writes each row out, to the file, once the next one
+/// starts, instead of holding every cell until the workbook is saved. Held as cells, a
+/// company's year took 3.6 GB (docs/performance.md, What changed in session 20). The file
+/// (`tempfile::tempfile_in`, in `TMPDIR`, about 0.9 KB a person for a year) is made without a
+/// name where the file system allows, else named and removed at once, before anything is
+/// written to it: nothing of it is left behind. The sheet's XML is what the in-memory writer
+/// makes but for the rows' optional `spans`; the strings are still shared (its "constant
+/// memory" mode writes them into each cell: a second faster for the year, but a file an eighth
+/// larger, in a form fewer programs read). Otherwise the sheet is held in memory.
+fn add_sheet(workbook: &mut Workbook, row_by_row: bool) -> &mut Worksheet {
+    // Made first, then taken as the last sheet: a sheet returned from one branch and made
+    // again in the other is more than the borrow checker can follow.
+    if !row_by_row || workbook.add_worksheet_with_low_memory().is_err() {
         workbook.add_worksheet();
     }
-    workbook.worksheet_from_index(index)
+    let last = workbook.worksheets_mut().len() - 1;
+    &mut workbook.worksheets_mut()[last]
 }
 
-/// The workbook's bytes. rust_xlsxwriter assembles each worksheet on a thread of its own and
-/// panics, on the thread saving, when the system refuses one (a tight process or memory limit):
-/// that is an error here, one line like any other, not a panic and its backtrace. Any other
-/// panic goes on as it was, message and all.
-fn save(workbook: &mut Workbook) -> Result<Vec<u8>, String> {
-    quiet_spawn_failures::install();
-    let saved = quiet_spawn_failures::while_saving(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| workbook.save_to_buffer()))
-    });
-    match saved {
-        Ok(bytes) => bytes.map_err(|e| e.to_string()),
-        Err(payload) if quiet_spawn_failures::is_spawn_failure(&*payload) => {
-            Err("the system refused a thread to put the workbook together (a process or memory limit): \
-             try again with fewer programs running, or write --format csv"
-                .into())
-        }
-        Err(payload) => std::panic::resume_unwind(payload),
-    }
-}
-
-/// A panic hook, installed once in front of the one there was, that stays silent for a failed
-/// thread spawn on a thread saving a workbook and hands every other panic on: the hook is the
-/// whole process's, so it is never swapped back and forth (two threads doing that at once could
-/// leave the wrong one in place).
-mod quiet_spawn_failures {
+/// A panic hook, installed once in front of the one there was, that stays silent, on a thread
+/// writing a workbook, for the two panics `build` and `Book::save` turn into something else (a
+/// row that could not be written out, a thread refused) and hands every other panic on: the
+/// hook is the whole process's, so it is never swapped back and forth (two threads doing that
+/// at once could leave the wrong one in place).
+mod quiet_panics {
     use std::cell::Cell;
     use std::sync::Once;
 
     /// The text the standard library's scoped `spawn` panics with.
     const SPAWN_FAILED: &str = "failed to spawn thread";
+    /// The text rust_xlsxwriter panics with when it cannot write a row out (`XML_WRITE_ERROR`).
+    const ROW_NOT_WRITTEN: &str = "Couldn't write to xml file";
 
     thread_local! {
-        static SAVING: Cell<bool> = const { Cell::new(false) };
+        static WRITING: Cell<bool> = const { Cell::new(false) };
     }
 
     pub fn install() {
@@ -218,26 +226,35 @@ mod quiet_spawn_failures {
         INSTALL.call_once(|| {
             let before = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                if !(SAVING.with(Cell::get) && info.to_string().contains(SPAWN_FAILED)) {
+                let text = info.to_string();
+                let quiet = text.contains(SPAWN_FAILED) || text.contains(ROW_NOT_WRITTEN);
+                if !(WRITING.with(Cell::get) && quiet) {
                     before(info);
                 }
             }));
         });
     }
 
-    /// `save` with this thread marked as saving a workbook.
-    pub fn while_saving<R>(save: impl FnOnce() -> R) -> R {
-        SAVING.with(|s| s.set(true));
-        let saved = save();
-        SAVING.with(|s| s.set(false));
-        saved
+    /// `write` with this thread marked as writing a workbook.
+    pub fn while_writing<R>(write: impl FnOnce() -> R) -> R {
+        WRITING.with(|s| s.set(true));
+        let written = write();
+        WRITING.with(|s| s.set(false));
+        written
+    }
+
+    fn text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+        payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied())
     }
 
     /// Whether a caught panic is a failed thread spawn.
     pub fn is_spawn_failure(payload: &(dyn std::any::Any + Send)) -> bool {
-        let text =
-            payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
-        text.is_some_and(|t| t.contains(SPAWN_FAILED))
+        text(payload).is_some_and(|t| t.contains(SPAWN_FAILED))
+    }
+
+    /// Whether a caught panic is rust_xlsxwriter's failure to write a row out.
+    pub fn is_row_write_failure(payload: &(dyn std::any::Any + Send)) -> bool {
+        text(payload).is_some_and(|t| t.contains(ROW_NOT_WRITTEN))
     }
 }
 
@@ -250,7 +267,6 @@ fn fill<'c, R: AsRef<[Cell<'c>]>>(
     let spec = |col: usize| sheet.columns.get(col).cloned().unwrap_or_default();
     let shaded = |row: usize, col: usize| sheet.shaded.is_some_and(|s| s.contains(&(row, col)));
     let last_col = col_num(sheet.headers.len().saturating_sub(1))?;
-    let last_row = row_num(sheet.len)?;
     let mut widths: Vec<usize> = sheet.headers.iter().map(|h| h.width() + 2).collect();
     for (col, header) in sheet.headers.iter().enumerate() {
         let c = col_num(col)?;
@@ -263,8 +279,11 @@ fn fill<'c, R: AsRef<[Cell<'c>]>>(
             ws.ignore_error_range(1, c, LAST_ROW, c, IgnoreError::NumberStoredAsText)?;
         }
     }
+    // The last row written: the filter and the validations reach down to it.
+    let mut last_row = 0;
     for (i, row) in sheet.rows.enumerate() {
         let r = row_num(i + 1)?;
+        last_row = r;
         for (col, cell) in row.as_ref().iter().enumerate() {
             let c = col_num(col)?;
             let id = spec(col).id;
@@ -301,7 +320,7 @@ fn fill<'c, R: AsRef<[Cell<'c>]>>(
     }
     for (col, width) in widths.iter().enumerate() {
         ws.set_column_width(col_num(col)?, (*width).clamp(6, 60) as f64)?;
-        if let (Some(max), true) = (spec(col).max, sheet.len > 0) {
+        if let (Some(max), true) = (spec(col).max, last_row > 0) {
             ws.add_data_validation(1, col_num(col)?, last_row, col_num(col)?, &validation(max)?)?;
         }
     }
@@ -350,18 +369,61 @@ mod tests {
         assert_eq!(w, [8]);
     }
 
-    /// Only a failed thread spawn becomes the one-line error; any other panic is not taken
-    /// for one (it goes on as it was).
+    /// Only a failed thread spawn, or a row not written out, is taken for one; any other panic
+    /// is not (it goes on as it was).
     #[test]
-    fn only_a_failed_spawn_is_caught_as_one() {
+    fn only_a_failed_spawn_or_row_is_caught_as_one() {
         let caught = |panic: fn()| std::panic::catch_unwind(panic).expect_err("it panics");
-        quiet_spawn_failures::install();
-        let spawn = quiet_spawn_failures::while_saving(|| {
-            caught(|| panic!("failed to spawn thread: {:?}", std::io::Error::from(std::io::ErrorKind::WouldBlock)))
+        quiet_panics::install();
+        let (spawn, row) = quiet_panics::while_writing(|| {
+            let spawn =
+                caught(|| panic!("failed to spawn thread: {:?}", std::io::Error::from(std::io::ErrorKind::WouldBlock)));
+            (spawn, caught(|| panic!("Couldn't write to xml file: StorageFull")))
         });
-        assert!(quiet_spawn_failures::is_spawn_failure(&*spawn));
-        assert!(!quiet_spawn_failures::is_spawn_failure(&*caught(|| panic!("index out of bounds"))));
-        assert!(!quiet_spawn_failures::is_spawn_failure(&*caught(|| std::panic::panic_any(7))));
+        assert!(quiet_panics::is_spawn_failure(&*spawn) && !quiet_panics::is_row_write_failure(&*spawn));
+        assert!(quiet_panics::is_row_write_failure(&*row) && !quiet_panics::is_spawn_failure(&*row));
+        for other in [caught(|| panic!("index out of bounds")), caught(|| std::panic::panic_any(7))] {
+            assert!(!quiet_panics::is_spawn_failure(&*other) && !quiet_panics::is_row_write_failure(&*other));
+        }
+    }
+
+    /// A workbook whose rows cannot be written out midway (a full temporary folder: the
+    /// panic rust_xlsxwriter makes then) is made again in memory, the same workbook; any other
+    /// panic goes on.
+    #[test]
+    fn a_row_not_written_out_makes_the_workbook_in_memory() {
+        let flat = |rows: usize| Flat {
+            headers: vec!["id".into(), "n".into()],
+            rows: (0..rows)
+                .map(|i| vec![Cell::text(format!("{i:04}")), Cell::Number(i.into(), super::super::csv::Shown::Plain)])
+                .collect(),
+        };
+        let sheets = [Sheet { name: "s".into(), flat: flat(3), columns: Vec::new(), shaded: HashSet::new() }];
+        let usual = write(&sheets).unwrap();
+        let tries = std::sync::atomic::AtomicUsize::new(0);
+        let failing_once = |book: &mut Book| {
+            if tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                assert!(book.row_by_row, "row by row first");
+                panic!("Couldn't write to xml file: No space left on device");
+            }
+            assert!(!book.row_by_row, "then in memory");
+            let sheet = &sheets[0];
+            let rows = sheet.flat.rows.iter();
+            book.add(Content { name: &sheet.name, headers: &sheet.flat.headers, rows, columns: &[], shaded: None })
+        };
+        let again = build(failing_once).unwrap();
+        assert_eq!(tries.into_inner(), 2);
+        let cells = |bytes: Vec<u8>| {
+            use calamine::Reader;
+            let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+            let range = book.worksheet_range("s").unwrap();
+            range.rows().map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>()).collect::<Vec<_>>()
+        };
+        let (again, usual) = (cells(again), cells(usual));
+        assert_eq!(again, usual);
+        assert_eq!(usual[3], ["0002", "2"]);
+        let other = std::panic::catch_unwind(|| build(|_: &mut Book| panic!("index out of bounds")));
+        assert!(other.is_err(), "any other panic goes on");
     }
 
     #[test]

@@ -338,8 +338,30 @@ fn month_and_year_xlsx_read_back_with_types_and_values() {
         assert_eq!(row[col("year_payout")], number(&p["year_payout"]), "{}", p["id"]);
         assert_eq!(row[col("grade")], p["grade"].as_str().map_or(Data::Empty, text), "{}", p["id"]);
     }
-    let lines: usize = json["people"].as_array().unwrap().iter().map(|p| p["awards"].as_array().unwrap().len()).sum();
-    assert_eq!(book[2].1.len(), lines + 1);
+    // Both in the JSON's order: people by listing, each person's lines in turn.
+    let people = json["people"].as_array().unwrap();
+    let ids: Vec<Data> = people.iter().map(|p| text(p["id"].as_str().unwrap())).collect();
+    assert_eq!(ranking[1..].iter().map(|r| r[col("id")].clone()).collect::<Vec<_>>(), ids);
+    let lines: Vec<[Data; 2]> = people
+        .iter()
+        .flat_map(|p| {
+            let id = p["id"].as_str().unwrap();
+            p["awards"].as_array().unwrap().iter().map(move |l| [text(id), text(l["award"].as_str().unwrap())])
+        })
+        .collect();
+    assert!(!lines.is_empty());
+    let sheet: Vec<[Data; 2]> = book[2].1[1..].iter().map(|r| [r[0].clone(), r[2].clone()]).collect();
+    assert_eq!(sheet, lines);
+    let rules: Vec<Data> =
+        json["awards"].as_array().unwrap().iter().map(|a| text(a["award"].as_str().unwrap())).collect();
+    assert!(rules.len() > 1);
+    assert_eq!(book[1].1[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), rules);
+    // The filter reaches the last row of each sheet.
+    for (sheet, (_, rows)) in book.iter().enumerate() {
+        let xml = unzip_entry(&year, &format!("xl/worksheets/sheet{}.xml", sheet + 1));
+        let last_col = char::from(b'A' + rows[0].len() as u8 - 1);
+        assert!(xml.contains(&format!(r#"<autoFilter ref="A1:{last_col}{}"/>"#, rows.len())), "sheet {sheet}");
+    }
 }
 
 #[test]
@@ -399,7 +421,14 @@ fn refused_threads_give_the_same_reports_and_workbooks() {
 fn xlsx_without_a_temporary_folder_is_written_in_memory_alike() {
     let ws = worked();
     let no_folder = ws.path().join("no-such-folder");
-    for period in [&["quarter", "2009Q2"][..], &["year", "2009"]] {
+    let runs: [&[&str]; 5] = [
+        &["quarter", "2009Q2"],
+        &["year", "2009"],
+        &["month", "2009-05"],
+        &["template", "points", "2009Q3"],
+        &["template", "roster"],
+    ];
+    for period in runs {
         let (usual_out, out) = (ws.path().join("usual.xlsx"), ws.path().join("in-memory.xlsx"));
         ok(&ws.run(&[period, &["--format", "xlsx", "--output", path_arg(&usual_out)]].concat()));
         let mut cmd = assert_cmd::Command::cargo_bin("cs-score").unwrap();
@@ -417,7 +446,9 @@ fn xlsx_without_a_temporary_folder_is_written_in_memory_alike() {
             }
             out + rest
         };
-        for sheet in 1..=3 {
+        let sheets = workbook(&out).len();
+        assert!(sheets >= 1);
+        for sheet in 1..=sheets {
             let entry = format!("xl/worksheets/sheet{sheet}.xml");
             let (in_memory, usual) = (unzip_entry(&out, &entry), unzip_entry(&usual_out, &entry));
             assert!(in_memory.contains(" spans=\""), "{entry}: written in memory");
@@ -445,6 +476,11 @@ fn template_xlsx_has_validation_widths_and_shaded_items() {
     assert!(xml.contains("<formula1>0</formula1><formula2>30</formula2>"), "服务规范 max 30");
     assert!(xml.contains("<formula1>0</formula1><formula2>105</formula2>"), "points max 100 + bonus 5");
     assert!(xml.contains(r#"state="frozen""#) && xml.contains("<autoFilter"));
+    // Row 2 is a manager's (0101): a total, no items, so every item cell is greyed (a blank
+    // with the shaded format); a staff row leaves its own table's items plain.
+    let styles = unzip_entry(&out, "xl/styles.xml");
+    assert!(styles.contains(r#"rgb="FFD9D9D9""#), "the grey fill");
+    assert!(xml.contains(r#"<c r="E2" s="3"/>"#) && xml.contains(r#"<c r="M2" s="3"/>"#), "items greyed");
 }
 
 #[test]
