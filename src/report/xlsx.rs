@@ -174,7 +174,7 @@ impl Book {
             Ok(bytes) => bytes.map_err(|e| e.to_string()),
             Err(payload) if quiet_panics::is_spawn_failure(&*payload) => {
                 Err("the system refused a thread to put the workbook together in memory (a process or memory \
-                 limit), with no room to write it row by row in the temporary folder: set TMPDIR to a \
+                 limit), and its rows could not go through the temporary folder instead: set TMPDIR to a \
                  folder with room, or write --format csv"
                     .into())
             }
@@ -235,12 +235,18 @@ mod quiet_panics {
         });
     }
 
-    /// `write` with this thread marked as writing a workbook.
+    /// `write` with this thread marked as writing a workbook (unmarked however it ends, a
+    /// panic passed on too).
     pub fn while_writing<R>(write: impl FnOnce() -> R) -> R {
+        struct Unmark;
+        impl Drop for Unmark {
+            fn drop(&mut self) {
+                WRITING.with(|s| s.set(false));
+            }
+        }
         WRITING.with(|s| s.set(true));
-        let written = write();
-        WRITING.with(|s| s.set(false));
-        written
+        let _unmark = Unmark;
+        write()
     }
 
     fn text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
