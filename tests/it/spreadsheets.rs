@@ -476,11 +476,13 @@ fn template_xlsx_has_validation_widths_and_shaded_items() {
     assert!(xml.contains("<formula1>0</formula1><formula2>30</formula2>"), "服务规范 max 30");
     assert!(xml.contains("<formula1>0</formula1><formula2>105</formula2>"), "points max 100 + bonus 5");
     assert!(xml.contains(r#"state="frozen""#) && xml.contains("<autoFilter"));
-    // Row 2 is a manager's (0101): a total, no items, so every item cell is greyed (a blank
-    // with the shaded format); a staff row leaves its own table's items plain.
+    // Rows 2-4 are managers' (0101, 0102, 0201): a total, no items, so every item cell is greyed
+    // (a blank with the shaded format); row 5 (0202, 营业员) leaves its own table's items plain
+    // and greys the other table's.
     let styles = unzip_entry(&out, "xl/styles.xml");
     assert!(styles.contains(r#"rgb="FFD9D9D9""#), "the grey fill");
-    assert!(xml.contains(r#"<c r="E2" s="3"/>"#) && xml.contains(r#"<c r="M2" s="3"/>"#), "items greyed");
+    assert!(xml.contains(r#"<c r="E4" s="3"/>"#) && xml.contains(r#"<c r="M4" s="3"/>"#), "a manager's items greyed");
+    assert!(!xml.contains(r#"<c r="E5""#) && xml.contains(r#"<c r="J5" s="3"/>"#), "a clerk's own items plain");
 }
 
 #[test]
