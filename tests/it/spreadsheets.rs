@@ -385,13 +385,9 @@ fn xlsx_needs_an_output_file() {
 fn refused_threads_give_the_same_reports_and_workbooks() {
     let ws = worked();
     let refused = |args: &[&str], tmpdir: Option<&Path>| {
-        let mut cmd = assert_cmd::Command::cargo_bin("cs-score").unwrap();
-        cmd.arg("--dir").arg(ws.path()).args(args).env_remove("CS_SCORE_DIR").env("LANG", "C");
-        cmd.env("RUST_MIN_STACK", "1000000000000000");
-        if let Some(dir) = tmpdir {
-            cmd.env("TMPDIR", dir);
-        }
-        crate::support::run(cmd)
+        let mut env = vec![("RUST_MIN_STACK", "1000000000000000".as_ref())];
+        env.extend(tmpdir.map(|dir| ("TMPDIR", dir.as_os_str())));
+        ws.run_with(args, &env)
     };
     let no_folder = ws.path().join("no-such-folder");
     for period in [&["quarter", "2009Q2"][..], &["year", "2009"]] {
@@ -431,10 +427,8 @@ fn xlsx_without_a_temporary_folder_is_written_in_memory_alike() {
     for period in runs {
         let (usual_out, out) = (ws.path().join("usual.xlsx"), ws.path().join("in-memory.xlsx"));
         ok(&ws.run(&[period, &["--format", "xlsx", "--output", path_arg(&usual_out)]].concat()));
-        let mut cmd = assert_cmd::Command::cargo_bin("cs-score").unwrap();
-        cmd.arg("--dir").arg(ws.path()).args(period).args(["--format", "xlsx", "--output", path_arg(&out)]);
-        cmd.env_remove("CS_SCORE_DIR").env("TMPDIR", &no_folder);
-        ok(&crate::support::run(cmd));
+        let args = [period, &["--format", "xlsx", "--output", path_arg(&out)]].concat();
+        ok(&ws.run_with(&args, &[("TMPDIR", no_folder.as_os_str())]));
         assert_eq!(workbook(&out), workbook(&usual_out), "{period:?}");
         let without_spans = |xml: String| {
             let mut out = String::new();

@@ -87,8 +87,14 @@ impl Ws {
 
     /// Runs `cs-score --dir <ws> ARGS…` with a neutral environment.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[])
+    }
+
+    /// `run` with these variables set in the environment as well.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
         let mut cmd = Command::cargo_bin("cs-score").unwrap();
         cmd.arg("--dir").arg(self.path()).args(args).env_remove("CS_SCORE_DIR").env("LANG", "C");
+        cmd.envs(env.iter().copied());
         run(cmd)
     }
 
